@@ -1,0 +1,56 @@
+//! The bus carries committed channel events to every consumer on every node.
+//!
+//! It is a notification path only: the store is the source of truth, and a consumer
+//! that misses events (lag, reconnect, a node restart) fills the gap from the store by
+//! seq. So a bus may drop events under pressure, but must never deliver an event whose
+//! data was not committed — the engine guarantees that by publishing after commit.
+
+use crate::events::ChannelEvent;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// A bus implementation (in-process by default, NATS when scaled out).
+pub trait Bus: Send + Sync + 'static {
+    /// Publishes a committed event. Never blocks; a bus that cannot deliver drops the
+    /// event and consumers recover from the store.
+    fn publish(&self, event: Arc<ChannelEvent>);
+
+    /// A stream of every event published for this node's consumers. A receiver that
+    /// lags behind gets `RecvError::Lagged` and must resync from the store.
+    fn subscribe(&self) -> broadcast::Receiver<Arc<ChannelEvent>>;
+
+    /// Whether the bus is connected (for `/readyz`).
+    fn is_ready(&self) -> bool {
+        true
+    }
+}
+
+/// The single-node bus: a tokio broadcast channel.
+pub struct InProcessBus {
+    sender: broadcast::Sender<Arc<ChannelEvent>>,
+}
+
+impl InProcessBus {
+    /// `capacity` events are buffered for the slowest receiver before it lags.
+    pub fn new(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity.max(16));
+        Self { sender }
+    }
+}
+
+impl Default for InProcessBus {
+    fn default() -> Self {
+        Self::new(65_536)
+    }
+}
+
+impl Bus for InProcessBus {
+    fn publish(&self, event: Arc<ChannelEvent>) {
+        // No receiver is fine: nobody is watching.
+        let _ = self.sender.send(event);
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<ChannelEvent>> {
+        self.sender.subscribe()
+    }
+}

@@ -1,0 +1,122 @@
+//! The Engine: the only write path of hubbub.
+//!
+//! Every dialect, the realtime gateway, the CLI and bots call these methods. Each
+//! write method validates its input, authorises the [`Actor`], persists through the
+//! [`Store`] and — only after the store has committed — publishes the resulting event
+//! through the [`Bus`]. Nothing here knows about HTTP or SQL.
+
+mod applications;
+mod channels;
+mod messages;
+mod users;
+
+pub use applications::{IssuedToken, NewApplicationCredentials};
+pub use channels::{ChannelPatch, ChannelView, CreateChannel};
+pub use messages::{MessagePatch, SendContent, SendMessage, message_summary, message_type};
+pub use users::{CreateUser, UserPatch};
+
+use crate::bus::Bus;
+use crate::error::{Error, Result};
+use crate::events::ChannelEvent;
+use crate::ids::{AppId, UserId};
+use crate::limits::Limits;
+use crate::model::User;
+use crate::names::UserName;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// Who is asking. Every engine call is made on behalf of one actor, and the actor
+/// fixes the application: no call can reach another application's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// The application's backend (Platform API token, CLI): may do anything within
+    /// the application.
+    App(AppId),
+    /// A chat user acting for themselves (realtime gateway, live dialects).
+    User { app: AppId, user: UserId },
+}
+
+impl Actor {
+    pub fn app(&self) -> AppId {
+        match self {
+            Actor::App(app) => *app,
+            Actor::User { app, .. } => *app,
+        }
+    }
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            Actor::App(_) => None,
+            Actor::User { user, .. } => Some(*user),
+        }
+    }
+    pub fn is_app(&self) -> bool {
+        matches!(self, Actor::App(_))
+    }
+}
+
+/// A reference to a user as clients give it: by id or by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    Id(UserId),
+    Name(UserName),
+}
+
+/// The chat engine. Cheap to share (`Arc<Engine>`).
+pub struct Engine {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    limits: Limits,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, limits: Limits) -> Self {
+        Self { store, bus, limits }
+    }
+
+    /// The store, for read paths that need no rule beyond tenancy.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.bus
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Readiness: the store answers with its migrations applied and the bus is up.
+    pub async fn check_ready(&self) -> Result<()> {
+        self.store.check_ready().await?;
+        if !self.bus.is_ready() {
+            return Err(Error::Unavailable("bus not connected".into()));
+        }
+        Ok(())
+    }
+
+    /// Resolves a user reference within the actor's application.
+    pub async fn resolve_user(&self, app: AppId, user: &UserRef) -> Result<User> {
+        let found = match user {
+            UserRef::Id(id) => self.store.get_user(app, *id).await?,
+            UserRef::Name(name) => self.store.get_user_by_name(app, name).await?,
+        };
+        found.ok_or_else(|| Error::not_found("user"))
+    }
+
+    /// Publishes a committed event. Call only after the store returned.
+    fn publish(&self, event: ChannelEvent) {
+        self.bus.publish(Arc::new(event));
+    }
+}
+
+/// Only the application's backend may do this.
+fn require_app(actor: &Actor) -> Result<()> {
+    if actor.is_app() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "only the application's backend may do this".into(),
+        ))
+    }
+}

@@ -1,0 +1,248 @@
+//! The storage contract. One crate per backend implements [`Store`]
+//! (`hubbub-store-sqlite`, later `hubbub-store-postgres`), and one contract suite
+//! (`hubbub-store-tests`) runs against each, so the backends cannot drift.
+//!
+//! Rules every implementation follows:
+//! * Every method that touches tenant data takes the [`AppId`] and only ever sees
+//!   rows of that application. A row of another application is "not found".
+//! * A method returns only after its change is durably committed.
+//! * Driver errors are mapped at the boundary: a unique violation becomes
+//!   [`Error::Conflict`], a lost connection [`Error::Unavailable`], and a missing row
+//!   [`Error::NotFound`] (or `Ok(None)` for `get_*`/`find_*` methods).
+//! * Methods appear below, and in every backend, in this order: health, applications,
+//!   access tokens, users, user secrets, channels, members, moderators, messages.
+//!
+//! [`Error::Conflict`]: crate::Error::Conflict
+//! [`Error::Unavailable`]: crate::Error::Unavailable
+//! [`Error::NotFound`]: crate::Error::NotFound
+
+use crate::error::Result;
+use crate::ids::{AppId, ChannelId, MessageId, UserId};
+use crate::model::*;
+use crate::names::{ChannelName, SecretName, UserName};
+use crate::paging::{CursorPage, CursorRequest, Page, PageRequest};
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ----- health -------------------------------------------------------------------
+
+    /// Succeeds when the database answers and its migrations are all applied.
+    async fn check_ready(&self) -> Result<()>;
+
+    // ----- applications -------------------------------------------------------------
+
+    /// Creates an application. `client_id` must be unique (else `Conflict`).
+    async fn create_application(&self, new: NewApplication) -> Result<Application>;
+
+    /// Every application, oldest first (operators only; never exposed to tenants).
+    async fn list_applications(&self) -> Result<Vec<Application>>;
+
+    async fn get_application(&self, app: AppId) -> Result<Option<Application>>;
+
+    /// The application and its stored credentials, by public client id.
+    async fn find_credentials(&self, client_id: &str) -> Result<Option<AppCredentials>>;
+
+    /// Replaces the application's settings; `NotFound` if it does not exist.
+    async fn update_app_settings(&self, app: AppId, settings: AppSettings) -> Result<Application>;
+
+    // ----- access tokens ------------------------------------------------------------
+
+    /// Stores an OAuth access token by its hash.
+    async fn insert_access_token(
+        &self,
+        app: AppId,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+
+    /// The application and expiry of a stored token hash (expired tokens may still be
+    /// returned; the caller checks the expiry).
+    async fn find_access_token(&self, token_hash: &str) -> Result<Option<(AppId, Timestamp)>>;
+
+    /// Deletes tokens that expired before `now`; returns how many.
+    async fn purge_expired_tokens(&self, now: Timestamp) -> Result<u64>;
+
+    // ----- users --------------------------------------------------------------------
+
+    /// Creates a user; `Conflict` if the name is taken in this application.
+    async fn create_user(&self, app: AppId, new: NewUser) -> Result<User>;
+
+    async fn get_user(&self, app: AppId, user: UserId) -> Result<Option<User>>;
+
+    async fn get_user_by_name(&self, app: AppId, name: &UserName) -> Result<Option<User>>;
+
+    /// Users matching `filter`, paged. Default order: id ascending.
+    async fn list_users(
+        &self,
+        app: AppId,
+        filter: &UserFilter,
+        page: &PageRequest,
+    ) -> Result<Page<User>>;
+
+    /// Applies `changes`; `NotFound` if the user does not exist.
+    async fn update_user(&self, app: AppId, user: UserId, changes: UserChanges) -> Result<User>;
+
+    /// Deletes a user with their memberships, moderator roles and secrets. Their
+    /// messages stay, authorless. `NotFound` if the user does not exist.
+    async fn delete_user(&self, app: AppId, user: UserId) -> Result<()>;
+
+    // ----- user secrets -------------------------------------------------------------
+
+    async fn get_user_secret(
+        &self,
+        app: AppId,
+        user: UserId,
+        name: &SecretName,
+    ) -> Result<Option<serde_json::Value>>;
+
+    /// Creates or replaces a secret.
+    async fn set_user_secret(
+        &self,
+        app: AppId,
+        user: UserId,
+        name: &SecretName,
+        value: serde_json::Value,
+    ) -> Result<()>;
+
+    /// Removes a secret; `NotFound` if there was none.
+    async fn delete_user_secret(&self, app: AppId, user: UserId, name: &SecretName) -> Result<()>;
+
+    // ----- channels -----------------------------------------------------------------
+
+    /// Creates a channel with its initial members, a fresh epoch and `last_seq` 0.
+    /// `Conflict` if the name is taken, or if `direct_key` already names a channel.
+    async fn create_channel(&self, app: AppId, new: NewChannel) -> Result<Channel>;
+
+    async fn get_channel(&self, app: AppId, channel: ChannelId) -> Result<Option<Channel>>;
+
+    async fn get_channel_by_name(&self, app: AppId, name: &ChannelName) -> Result<Option<Channel>>;
+
+    /// The direct channel whose member set has this canonical key.
+    async fn find_direct_channel(&self, app: AppId, direct_key: &str) -> Result<Option<Channel>>;
+
+    /// Channels matching `filter`, paged. Default order: id ascending.
+    async fn list_channels(
+        &self,
+        app: AppId,
+        filter: &ChannelFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Channel>>;
+
+    /// Applies `changes`; `NotFound` if the channel does not exist.
+    async fn update_channel(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        changes: ChannelChanges,
+    ) -> Result<Channel>;
+
+    /// Deletes a channel with its members, moderators and messages.
+    async fn delete_channel(&self, app: AppId, channel: ChannelId) -> Result<()>;
+
+    // ----- members ------------------------------------------------------------------
+
+    /// Adds a member (no-op if already one).
+    async fn add_member(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<()>;
+
+    /// Removes a member; `NotFound` if the user was not a member.
+    async fn remove_member(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<()>;
+
+    async fn is_member(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<bool>;
+
+    /// Members as users, paged (default order: membership creation).
+    async fn list_members(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<User>>;
+
+    /// Memberships with their creation time, paged.
+    async fn list_memberships(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<Membership>>;
+
+    /// Every member of a direct channel, in id order (for the DIRECT resource shape).
+    async fn direct_members(&self, app: AppId, channel: ChannelId) -> Result<Vec<User>>;
+
+    // ----- moderators ---------------------------------------------------------------
+
+    /// Adds a moderator (no-op if already one).
+    async fn add_moderator(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<()>;
+
+    /// Removes a moderator; `NotFound` if the user was not one.
+    async fn remove_moderator(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<()>;
+
+    async fn is_moderator(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<bool>;
+
+    async fn list_moderators(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<User>>;
+
+    // ----- messages -----------------------------------------------------------------
+
+    /// Appends a message to its channel: assigns the next seq of the channel (seqs are
+    /// 1, 2, 3, ... with no gap), a message id and (unless given) `created_at`, and
+    /// updates the channel's `last_seq`/`last_message_id`, all in one commit.
+    ///
+    /// If the message carries an idempotency key that this application already stored
+    /// for the same sender (`user_id`, or the system for `None`), nothing is written
+    /// and the original message is returned with `duplicate: true` — forever, not for
+    /// a time window. `NotFound` if the channel does not exist.
+    ///
+    /// Backends batch concurrent appends into shared transactions (group commit);
+    /// each caller is answered after the commit that holds its message.
+    async fn append_message(&self, app: AppId, new: NewMessage) -> Result<Appended>;
+
+    async fn get_message(&self, app: AppId, message: MessageId) -> Result<Option<MessageView>>;
+
+    /// Messages matching `filter`, newest first, from the cursor in its direction.
+    async fn list_messages(
+        &self,
+        app: AppId,
+        filter: &MessageFilter,
+        cursor: &CursorRequest,
+    ) -> Result<CursorPage<MessageView>>;
+
+    /// Messages of a channel with `seq > after_seq`, oldest first, at most `limit`
+    /// (realtime recovery and SSE resume).
+    async fn messages_after_seq(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<MessageView>>;
+
+    /// Applies `changes` and sets `edited_at` when the body changed.
+    async fn update_message(
+        &self,
+        app: AppId,
+        message: MessageId,
+        changes: MessageChanges,
+    ) -> Result<MessageView>;
+
+    /// Deletes one message; returns it as it was. Its seq is not reused.
+    async fn delete_message(&self, app: AppId, message: MessageId) -> Result<MessageView>;
+
+    /// Deletes every message of the application; returns how many.
+    async fn delete_all_messages(&self, app: AppId) -> Result<u64>;
+
+    // ----- read state ---------------------------------------------------------------
+
+    /// Records that `user` has read `channel` up to and including `seq` (never moves
+    /// backwards).
+    async fn mark_read(&self, app: AppId, channel: ChannelId, user: UserId, seq: i64)
+    -> Result<()>;
+
+    /// Messages in the user's member channels that the user has not read and did not
+    /// send (see [`MessageFilter::unread_for`]).
+    async fn count_unread(&self, app: AppId, user: UserId) -> Result<u64>;
+}
