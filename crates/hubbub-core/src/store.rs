@@ -23,12 +23,28 @@ use crate::names::{ChannelName, SecretName, UserName};
 use crate::paging::{CursorPage, CursorRequest, Page, PageRequest};
 use async_trait::async_trait;
 
+/// Cumulative write counters of a store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Transactions committed by the writer.
+    pub commits: u64,
+    /// Messages appended (duplicates excluded).
+    pub messages_appended: u64,
+    /// Write operations of any kind applied.
+    pub writes: u64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // ----- health -------------------------------------------------------------------
 
     /// Succeeds when the database answers and its migrations are all applied.
     async fn check_ready(&self) -> Result<()>;
+
+    /// Counters for `/metrics` and benchmarks (cumulative since start).
+    fn stats(&self) -> StoreStats {
+        StoreStats::default()
+    }
 
     // ----- applications -------------------------------------------------------------
 
