@@ -1,0 +1,40 @@
+//! # hubbub-api
+//!
+//! The HTTP edge of hubbub. Every handler reads: decode → authorise → one
+//! [`Engine`](hubbub_core::Engine) call → encode in the dialect's own shapes.
+//!
+//! * [`platform`] — the ChatKitty Platform API (`/v1/...` and un-prefixed), with its
+//!   OAuth 2.0 client-credentials token endpoint.
+//! * [`ops`] — `/healthz`, `/readyz`, `/metrics`.
+//! * [`docs`] — `/openapi.json` (generated from the handlers) and `/docs`.
+//!
+//! Depends on hubbub-core and axum; never on a store or broker crate.
+
+pub mod docs;
+pub mod metrics;
+pub mod ops;
+pub mod platform;
+mod state;
+
+pub use state::{ApiConfig, AppState};
+
+use axum::Router;
+use std::sync::Arc;
+
+/// The whole HTTP application: every dialect, operations endpoints and docs.
+pub fn router(state: AppState) -> Router {
+    let (platform, openapi) = platform::router().split_for_parts();
+    let openapi = Arc::new(docs::finish(openapi));
+    Router::new()
+        .merge(ops::router())
+        .merge(platform.clone())
+        .nest("/v1", platform)
+        .merge(docs::router(openapi))
+        .fallback(platform::error::fallback_not_found)
+        .method_not_allowed_fallback(platform::error::fallback_method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track_requests,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,100 @@
+//! The ChatKitty Platform API dialect (`../shared/reference/chatkitty-api.md`).
+//!
+//! Served both under `/v1` and without the prefix, because the two generations of the
+//! official client call the two forms. One file per resource; each handler decodes,
+//! authorises, makes one engine call and encodes a ChatKitty resource.
+
+pub mod application;
+pub mod channels;
+pub mod error;
+pub mod extract;
+pub mod hal;
+pub mod messages;
+pub mod oauth;
+pub mod resources;
+pub mod users;
+
+use crate::AppState;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The dialect's routes with their OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(oauth::issue_token))
+        .routes(routes!(application::retrieve_application))
+        .routes(routes!(
+            application::retrieve_settings,
+            application::update_settings
+        ))
+        .routes(routes!(
+            users::list_users,
+            users::create_user,
+            users::check_user_exists
+        ))
+        .routes(routes!(
+            users::retrieve_user,
+            users::delete_user,
+            users::update_user
+        ))
+        .routes(routes!(users::list_user_channels))
+        .routes(routes!(users::list_user_messages))
+        .routes(routes!(users::count_unread))
+        .routes(routes!(users::update_display_picture))
+        .routes(routes!(
+            users::retrieve_secret,
+            users::set_secret,
+            users::remove_secret
+        ))
+        .routes(routes!(channels::list_channels, channels::create_channel))
+        .routes(routes!(
+            channels::retrieve_channel,
+            channels::update_channel,
+            channels::delete_channel
+        ))
+        .routes(routes!(channels::list_members, channels::add_member))
+        .routes(routes!(channels::remove_member))
+        .routes(routes!(channels::list_memberships))
+        .routes(routes!(channels::list_moderators, channels::add_moderator))
+        .routes(routes!(channels::remove_moderator))
+        .routes(routes!(
+            channels::list_channel_messages,
+            channels::send_message
+        ))
+        .routes(routes!(channels::send_event))
+        .routes(routes!(messages::list_messages, messages::delete_messages))
+        .routes(routes!(
+            messages::retrieve_message,
+            messages::update_message,
+            messages::delete_message
+        ))
+        .layer(middleware::from_fn(negotiate_content_type))
+}
+
+/// Answers JSON as `application/vnd.chatkitty+json` to clients that ask for it (the
+/// official client does), and as `application/json` otherwise. Bodies are identical.
+async fn negotiate_content_type(request: Request, next: Next) -> Response {
+    let wants_vnd = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("application/vnd.chatkitty+json"));
+    let mut response = next.run(request).await;
+    if wants_vnd {
+        let is_json = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|ct| ct.as_bytes().starts_with(b"application/json"));
+        if is_json {
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/vnd.chatkitty+json"),
+            );
+        }
+    }
+    response
+}

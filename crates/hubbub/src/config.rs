@@ -1,0 +1,375 @@
+//! The configuration: one typed struct, layered defaults → `hubbub.toml` (or
+//! `--config FILE`) → `HUBBUB_*` environment → command-line flags.
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything an operator can set. Each field documents its key, variable and flag.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. `listen`, `HUBBUB_LISTEN`, `--listen`.
+    pub listen: SocketAddr,
+    /// Directory for the embedded database and other state. `data_dir`,
+    /// `HUBBUB_DATA_DIR`, `--data-dir`.
+    pub data_dir: PathBuf,
+    /// Database URL; empty means `sqlite://<data_dir>/hubbub.db`. May hold a password,
+    /// so it is redacted in logs. `database_url`, `HUBBUB_DATABASE_URL`,
+    /// `--database-url`.
+    pub database_url: String,
+    pub log: LogConfig,
+    pub limits: LimitsConfig,
+    pub auth: AuthConfig,
+    pub storage: StorageConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `pretty` or `json`. `HUBBUB_LOG_FORMAT`.
+    pub format: LogFormat,
+    /// Filter directives when `RUST_LOG` is unset, e.g. `info,hubbub=debug`.
+    /// `HUBBUB_LOG_LEVEL`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest message body in bytes. `HUBBUB_MAX_MESSAGE_BYTES`.
+    pub max_message_bytes: usize,
+    /// Largest JSON request body in bytes. `HUBBUB_MAX_BODY_BYTES`.
+    pub max_body_bytes: usize,
+    /// Deepest JSON nesting accepted in a request body.
+    pub max_json_depth: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Lifetime of OAuth access tokens, in seconds. `HUBBUB_ACCESS_TOKEN_TTL_SECS`.
+    pub access_token_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// SQLite durability: `full` (an acknowledged write survives power loss; the
+    /// default) or `normal` (faster; the last writes may be lost on power loss or an
+    /// OS crash, never on a process crash). `HUBBUB_SQLITE_SYNCHRONOUS`.
+    pub sqlite_synchronous: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./hubbub-data"),
+            database_url: String::new(),
+            log: LogConfig::default(),
+            limits: LimitsConfig::default(),
+            auth: AuthConfig::default(),
+            storage: StorageConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4096,
+            max_body_bytes: 256 * 1024,
+            max_json_depth: 32,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 3600,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            sqlite_synchronous: "full".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("log", &self.log)
+            .field("limits", &self.limits)
+            .field("auth", &self.auth)
+            .field("storage", &self.storage)
+            .finish()
+    }
+}
+
+/// Hides the password of a `scheme://user:password@host/...` URL.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((userinfo, host)) = rest.split_once('@') {
+            if let Some((user, _)) = userinfo.split_once(':') {
+                return format!("{scheme}://{user}:[redacted]@{host}");
+            }
+        }
+    }
+    url.to_owned()
+}
+
+/// Values given on the command line; `None` means "not given".
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Loads the layered configuration. `file` is `--config`; without it,
+    /// `./hubbub.toml` is read if present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        Self::load_from(file, overrides, |key| std::env::var(key).ok())
+    }
+
+    /// [`Config::load`] with an injectable environment (for tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None if Path::new("hubbub.toml").exists() => Self::from_file(Path::new("hubbub.toml"))?,
+            None => Self::default(),
+        };
+        config.apply_env(env)?;
+        if let Some(listen) = overrides.listen {
+            config.listen = listen;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Some(url) = &overrides.database_url {
+            config.database_url = url.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(key: &str, value: &str) -> anyhow::Result<T>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{key}={value:?} is invalid: {e}"))
+        }
+        if let Some(v) = env("HUBBUB_LISTEN") {
+            self.listen = parse("HUBBUB_LISTEN", &v)?;
+        }
+        if let Some(v) = env("HUBBUB_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("HUBBUB_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = env("HUBBUB_LOG_FORMAT") {
+            self.log.format = match v.as_str() {
+                "pretty" => LogFormat::Pretty,
+                "json" => LogFormat::Json,
+                _ => bail!("HUBBUB_LOG_FORMAT must be pretty or json, not {v:?}"),
+            };
+        }
+        if let Some(v) = env("HUBBUB_LOG_LEVEL") {
+            self.log.level = v;
+        }
+        if let Some(v) = env("HUBBUB_MAX_MESSAGE_BYTES") {
+            self.limits.max_message_bytes = parse("HUBBUB_MAX_MESSAGE_BYTES", &v)?;
+        }
+        if let Some(v) = env("HUBBUB_MAX_BODY_BYTES") {
+            self.limits.max_body_bytes = parse("HUBBUB_MAX_BODY_BYTES", &v)?;
+        }
+        if let Some(v) = env("HUBBUB_ACCESS_TOKEN_TTL_SECS") {
+            self.auth.access_token_ttl_secs = parse("HUBBUB_ACCESS_TOKEN_TTL_SECS", &v)?;
+        }
+        if let Some(v) = env("HUBBUB_SQLITE_SYNCHRONOUS") {
+            self.storage.sqlite_synchronous = v;
+        }
+        Ok(())
+    }
+
+    /// Checks cross-field rules so a bad configuration fails at start, clearly.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=1024 * 1024).contains(&self.limits.max_message_bytes) {
+            bail!("limits.max_message_bytes must be 1 to 1048576");
+        }
+        if self.limits.max_body_bytes < self.limits.max_message_bytes + 1024 {
+            bail!("limits.max_body_bytes must exceed limits.max_message_bytes by at least 1024");
+        }
+        if !(2..=256).contains(&self.limits.max_json_depth) {
+            bail!("limits.max_json_depth must be 2 to 256");
+        }
+        if !(60..=30 * 86_400).contains(&self.auth.access_token_ttl_secs) {
+            bail!("auth.access_token_ttl_secs must be 60 to 2592000");
+        }
+        if !matches!(self.storage.sqlite_synchronous.as_str(), "full" | "normal") {
+            bail!("storage.sqlite_synchronous must be full or normal");
+        }
+        let url = self.effective_database_url();
+        if !url.starts_with("sqlite:") {
+            bail!(
+                "database_url {:?} is not supported (this build stores data in SQLite: sqlite://PATH)",
+                redact_url(&url)
+            );
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("hubbub.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+/// The commented example printed by `hubbub config example`.
+pub const EXAMPLE: &str = r#"# hubbub.toml — every key is optional; shown with its default.
+# Precedence: defaults < this file < HUBBUB_* environment < command-line flags.
+
+# Address to listen on (HUBBUB_LISTEN, --listen).
+listen = "127.0.0.1:8080"
+
+# Where the embedded database lives (HUBBUB_DATA_DIR, --data-dir).
+data_dir = "./hubbub-data"
+
+# Database URL (HUBBUB_DATABASE_URL, --database-url). Empty: sqlite://<data_dir>/hubbub.db
+database_url = ""
+
+[log]
+# "pretty" for people, "json" for log collectors (HUBBUB_LOG_FORMAT).
+format = "pretty"
+# Used when RUST_LOG is unset (HUBBUB_LOG_LEVEL).
+level = "info"
+
+[limits]
+# Largest message body, in bytes of UTF-8 (HUBBUB_MAX_MESSAGE_BYTES).
+max_message_bytes = 4096
+# Largest JSON request body, in bytes (HUBBUB_MAX_BODY_BYTES). Larger bodies get 413.
+max_body_bytes = 262144
+# Deepest JSON nesting accepted in a request body.
+max_json_depth = 32
+
+[auth]
+# Lifetime of OAuth access tokens from POST /oauth/token (HUBBUB_ACCESS_TOKEN_TTL_SECS).
+access_token_ttl_secs = 3600
+
+[storage]
+# "full": an acknowledged message survives power loss (group commit keeps it fast).
+# "normal": faster; the newest writes may be lost on power loss (HUBBUB_SQLITE_SYNCHRONOUS).
+sqlite_synchronous = "full"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hubbub.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/from-file\"\n[limits]\nmax_message_bytes = 100\n").unwrap();
+        let env: HashMap<&str, &str> = [
+            ("HUBBUB_DATA_DIR", "/from-env"),
+            ("HUBBUB_LISTEN", "127.0.0.1:9001"),
+        ]
+        .into();
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:9002".parse().unwrap()),
+            ..Default::default()
+        };
+        let config = Config::load_from(Some(&file), &overrides, |k| {
+            env.get(k).map(|v| v.to_string())
+        })
+        .unwrap();
+        assert_eq!(config.listen.port(), 9002, "flag beats env and file");
+        assert_eq!(
+            config.data_dir,
+            PathBuf::from("/from-env"),
+            "env beats file"
+        );
+        assert_eq!(config.limits.max_message_bytes, 100, "file beats default");
+        assert_eq!(config.auth.access_token_ttl_secs, 3600, "default stays");
+    }
+
+    #[test]
+    fn the_example_is_the_default() {
+        let parsed: Config = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(format!("{parsed:?}"), format!("{:?}", Config::default()));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let none = |_: &str| None;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "lisen = \"x\"").unwrap();
+        assert!(Config::load_from(Some(&file), &Overrides::default(), none).is_err());
+        let bad_env = |k: &str| (k == "HUBBUB_LISTEN").then(|| "nope".to_string());
+        assert!(Config::load_from(None, &Overrides::default(), bad_env).is_err());
+        let pg = Overrides {
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        };
+        assert!(Config::load_from(None, &pg, none).is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let config = Config {
+            database_url: "postgres://u:hunter2@db/x".into(),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(shown.contains("[redacted]"));
+    }
+}

@@ -1,0 +1,5 @@
+//! `hubbub`: a self-hosted live-stream chat server. See `hubbub --help`.
+
+fn main() -> std::process::ExitCode {
+    hubbub::cli::main()
+}

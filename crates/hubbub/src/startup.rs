@@ -1,0 +1,142 @@
+//! Start-up wiring: one path, used by `main` and by the integration tests (which
+//! start the same [`Application`] on port 0).
+
+use crate::config::Config;
+use anyhow::Context;
+use hubbub_api::{ApiConfig, AppState};
+use hubbub_core::Engine;
+use hubbub_core::bus::InProcessBus;
+use hubbub_core::limits::Limits;
+use hubbub_core::store::Store;
+use hubbub_store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Opens the store named by the configuration (running its migrations).
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.effective_database_url();
+    let mut options = SqliteOptions::from_url(&url).map_err(|e| anyhow::anyhow!("{e}"))?;
+    options.synchronous = match config.storage.sqlite_synchronous.as_str() {
+        "normal" => Durability::Normal,
+        _ => Durability::Full,
+    };
+    let store = SqliteStore::open(options).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open database {}: {e}",
+            crate::config::redact_url(&url)
+        )
+    })?;
+    Ok(Arc::new(store))
+}
+
+/// Builds the engine over a store with the configured limits.
+pub fn engine(config: &Config, store: Arc<dyn Store>) -> Arc<Engine> {
+    let limits = Limits {
+        max_message_bytes: config.limits.max_message_bytes,
+        ..Limits::default()
+    };
+    Arc::new(Engine::new(
+        store,
+        Arc::new(InProcessBus::default()),
+        limits,
+    ))
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    engine: Arc<Engine>,
+}
+
+impl Application {
+    /// Opens storage, wires the engine and binds the listener (port 0 picks a free
+    /// port; see [`Application::local_addr`]).
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let store = open_store(config).await?;
+        let engine = engine(config, store);
+        let api = ApiConfig {
+            max_body_bytes: config.limits.max_body_bytes,
+            max_json_depth: config.limits.max_json_depth,
+            access_token_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
+        };
+        let router = hubbub_api::router(AppState::new(engine.clone(), api));
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Self {
+            listener,
+            router,
+            engine,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight
+    /// requests finish and returns.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let engine = self.engine.clone();
+        let purge = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                match engine
+                    .store()
+                    .purge_expired_tokens(hubbub_core::model::now())
+                    .await
+                {
+                    Ok(n) if n > 0 => tracing::debug!(purged = n, "expired access tokens removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not purge expired tokens"),
+                }
+            }
+        });
+        let result = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        purge.abort();
+        result.context("server failed")
+    }
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}
