@@ -125,7 +125,7 @@ pub async fn list_channels(
         created_from: time_param(&query, "startTime")?,
         created_to: time_param(&query, "endTime")?,
         properties: properties_filter(&query)?,
-        member: None,
+        ..Default::default()
     };
     let found = state.engine.list_channels(&actor, &filter, &page).await?;
     let (items, meta, links) =

@@ -107,10 +107,14 @@ impl Engine {
         ))
     }
 
-    /// The application a bearer token belongs to, if the token is known and unexpired.
-    pub async fn authenticate_access_token(&self, token: &str) -> Result<Option<AppId>> {
+    /// The application a bearer token belongs to and the token's expiry, if the token
+    /// is known and unexpired.
+    pub async fn authenticate_access_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(AppId, crate::model::Timestamp)>> {
         let found = self.store.find_access_token(&hash_secret(token)).await?;
-        Ok(found.and_then(|(app, expires_at)| (expires_at > now()).then_some(app)))
+        Ok(found.filter(|(_, expires_at)| *expires_at > now()))
     }
 
     /// The application's realtime signing secret and record, by client id (for the

@@ -205,7 +205,20 @@ impl Engine {
         filter: &ChannelFilter,
         page: &PageRequest,
     ) -> Result<Page<ChannelView>> {
-        let found = self.store.list_channels(actor.app(), filter, page).await?;
+        let mut filter = filter.clone();
+        for name in std::mem::take(&mut filter.member_names) {
+            match self.store.get_user_by_name(actor.app(), &name).await? {
+                Some(user) => filter.members.push(user.id),
+                None => {
+                    return Ok(Page {
+                        items: vec![],
+                        request: page.clone(),
+                        total: 0,
+                    });
+                }
+            }
+        }
+        let found = self.store.list_channels(actor.app(), &filter, page).await?;
         let mut views = Vec::with_capacity(found.items.len());
         for channel in found.items {
             views.push(self.channel_view(channel).await?);

@@ -82,6 +82,9 @@ pub struct ChannelFilter {
     pub kind: Option<ChannelKind>,
     /// Channels whose members include all of these users.
     pub members: Vec<UserId>,
+    /// Like `members`, by user name; resolved by the engine into `members` (stores
+    /// never see it). An unknown name matches no channel.
+    pub member_names: Vec<crate::names::UserName>,
     pub created_from: Option<Timestamp>,
     pub created_to: Option<Timestamp>,
     pub properties: Option<serde_json::Map<String, serde_json::Value>>,
