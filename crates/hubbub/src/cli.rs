@@ -35,25 +35,21 @@ pub struct GlobalArgs {
     /// Database URL [env: HUBBUB_DATABASE_URL] [default: sqlite://<data-dir>/hubbub.db]
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Address to listen on [env: HUBBUB_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default command).
-    Serve(ServeArgs),
+    Serve,
     /// Manage applications (tenants).
     #[command(subcommand)]
     App(AppCommand),
     /// Show or check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
-}
-
-#[derive(Debug, Default, Args)]
-pub struct ServeArgs {
-    /// Address to listen on [env: HUBBUB_LISTEN] [default: 127.0.0.1:8080]
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,11 +99,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load(global: &GlobalArgs, listen: Option<SocketAddr>) -> anyhow::Result<Config> {
+fn load(global: &GlobalArgs) -> anyhow::Result<Config> {
     Config::load(
         global.config.as_deref(),
         &Overrides {
-            listen,
+            listen: global.listen,
             data_dir: global.data_dir.clone(),
             database_url: global.database_url.clone(),
         },
@@ -115,10 +111,10 @@ fn load(global: &GlobalArgs, listen: Option<SocketAddr>) -> anyhow::Result<Confi
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(args) => serve(load(&cli.global, args.listen)?).await,
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(load(&cli.global)?).await,
         Command::App(AppCommand::Create { name, json }) => {
-            let config = load(&cli.global, None)?;
+            let config = load(&cli.global)?;
             let engine = startup::engine(&config, startup::open_store(&config).await?);
             let created = engine
                 .create_application(&name)
@@ -133,7 +129,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::App(AppCommand::List { json }) => {
-            let config = load(&cli.global, None)?;
+            let config = load(&cli.global)?;
             let engine = startup::engine(&config, startup::open_store(&config).await?);
             let apps = engine
                 .list_applications()
@@ -164,7 +160,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config(ConfigCommand::Check) => {
-            let config = load(&cli.global, None)?;
+            let config = load(&cli.global)?;
             println!("configuration is valid:\n{config:#?}");
             Ok(())
         }

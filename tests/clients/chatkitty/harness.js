@@ -124,11 +124,28 @@ function makeClient(app, basePath, authorizationBasePath) {
  * { url, tokenUrl, app, otherApp, ck, other, client(app, basePath), dataDir, stop() }.
  */
 async function startHubbub() {
+  try {
+    return await startHubbubInner();
+  } catch (e) {
+    process.stderr.write(`\n*** hubbub startup failed: ${e.message}\n`);
+    throw e;
+  }
+}
+
+async function startHubbubInner() {
   const bin = hubbubBin();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hubbub-ck-'));
-  const app = await createApp(bin, dataDir, 'conformance');
-  const otherApp = await createApp(bin, dataDir, 'other');
-  const server = await startServe(bin, dataDir);
+  let app;
+  let otherApp;
+  let server;
+  try {
+    app = await createApp(bin, dataDir, 'conformance');
+    otherApp = await createApp(bin, dataDir, 'other');
+    server = await startServe(bin, dataDir);
+  } catch (e) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   const url = server.url;
   const tokenUrl = `${url}/oauth/token`;
   let stopped = false;

@@ -215,8 +215,8 @@ describe('users', { timeout: 60_000 }, () => {
     const um = await h.ok(users.listUserMessages(me.id, 25), 'listUserMessages');
     const umItems = h.cursorPage(um, 'listUserMessages');
     const umIds = umItems.map((m) => m.id);
-    assert.ok(umIds.length > 0, 'the user has messages');
-    assert.ok(umIds.includes(mine.id) || umIds.includes(fromFriend.id), 'messages in the user\'s channels are listed');
+    assert.ok(umIds.includes(mine.id), 'messages the user sent in their channels are listed');
+    assert.ok(umIds.includes(fromFriend.id), 'messages others sent in the user\'s channels are listed');
     assert.ok(!umIds.includes(foreign.id), 'messages in other channels are not listed');
     for (const m of umItems) assert.ok([pub.id, dm.id].includes(m.channel_id), `message ${m.id} belongs to one of the user's channels`);
     for (let i = 1; i < umItems.length; i++) assert.ok(umItems[i - 1].id > umItems[i].id, 'newest first');
@@ -224,10 +224,15 @@ describe('users', { timeout: 60_000 }, () => {
     const unread = await h.ok(users.listUserMessages(me.id, 25, undefined, undefined, undefined, true), 'listUserMessages unread=true');
     const unreadItems = h.cursorPage(unread, 'listUserMessages unread');
     assert.ok(!unreadItems.some((m) => m.id === foreign.id), 'unread: no messages from other channels');
+    assert.ok(unreadItems.some((m) => m.id === fromFriend.id), 'unread: a message from someone else is unread');
+    assert.ok(!unreadItems.some((m) => m.id === mine.id), 'unread: the user\'s own message is never unread');
+    assert.equal(unread.page.total, unreadItems.length);
 
     const count = await h.ok(users.countUserUnreadMessages(me.id), 'countUserUnreadMessages');
-    assert.equal(typeof count.count, 'number');
-    assert.ok(Number.isInteger(count.count) && count.count >= 0 && count.count <= 2, `count in [0, 2]: ${count.count}`);
+    assert.equal(count.count, 1, 'one unread message (from friend); own messages do not count');
+    assert.equal(count.count, unread.page.total, 'count agrees with listUserMessages unread=true');
+    const friendCount = await h.ok(users.countUserUnreadMessages(friend.id), 'countUserUnreadMessages friend');
+    assert.equal(friendCount.count, 1, 'friend has one unread message (mine)');
 
     await h.expectApiError(users.listUserChannels(987654321), 404, 'listUserChannels unknown user');
     await h.expectApiError(users.countUserUnreadMessages(987654321), 404, 'countUserUnreadMessages unknown user');
