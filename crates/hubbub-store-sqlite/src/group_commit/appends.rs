@@ -1,0 +1,540 @@
+//! Appending messages: consecutive appends of a batch become one SAVEPOINT with a few
+//! multi-row INSERTs and one `UPDATE channels` per touched channel.
+//!
+//! For each message, in queue order, the writer checks the channel (and that it belongs
+//! to the application) and the author, resolves its idempotency key — against messages
+//! already stored and against earlier messages of the same batch — and assigns the next
+//! message id and the channel's next seq from its in-memory counters. Only then are the
+//! rows written. Per-message failures (unknown channel) are answered without touching
+//! the others; if the group's SQL fails, the savepoint is rolled back, the counters are
+//! reloaded, and the messages are retried one by one so only the culprit fails.
+
+use super::{AppendCommand, BatchCounts, Deferred, Reply, Writer, settle};
+use crate::driver_error;
+use crate::queries::messages::find_by_idempotency_key;
+use crate::queries::users::user_exists;
+use crate::rows::{KIND_FILE, KIND_TEXT, json_to_db, properties_to_db, ts_to_db};
+use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
+use hubbub_core::model::{Appended, Message, MessageContent, NewMessage, Timestamp, now};
+use hubbub_core::{Error, Result};
+use std::collections::{HashMap, HashSet};
+
+/// Rows per INSERT statement at most: 15 variables each, well under SQLite's limit
+/// of 32766 variables per statement.
+const MAX_ROWS_PER_INSERT: usize = 256;
+
+/// Cached entries beyond which a cache is emptied rather than grown.
+const MAX_CACHED: usize = 65_536;
+
+const INSERT_HEAD: &str = "INSERT INTO messages (id, app_id, channel_id, seq, user_id, \
+     sender_key, kind, body, file, group_tag, properties, created_at, parent_id, \
+     nested_level, idempotency_key) VALUES ";
+const INSERT_ROW: &str = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+/// The writer's view of a channel it appends to.
+#[derive(Debug, Clone, Copy)]
+struct ChannelSeq {
+    app: AppId,
+    last_seq: i64,
+    last_message_id: i64,
+    /// Written to since its row was last updated.
+    dirty: bool,
+}
+
+/// State only the writer changes, so only the writer may cache it.
+pub(super) struct AppendState {
+    channels: HashMap<ChannelId, ChannelSeq>,
+    known_users: HashSet<(AppId, UserId)>,
+    next_message_id: Option<i64>,
+    /// `insert_sql[k]` inserts `2^k` rows: few distinct statements, all cached prepared.
+    insert_sql: Vec<String>,
+}
+
+impl AppendState {
+    pub(super) fn new() -> Self {
+        let mut insert_sql = Vec::new();
+        let mut rows = 1;
+        while rows <= MAX_ROWS_PER_INSERT {
+            let mut sql = String::with_capacity(INSERT_HEAD.len() + rows * (INSERT_ROW.len() + 1));
+            sql.push_str(INSERT_HEAD);
+            for i in 0..rows {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(INSERT_ROW);
+            }
+            insert_sql.push(sql);
+            rows *= 2;
+        }
+        Self {
+            channels: HashMap::new(),
+            known_users: HashSet::new(),
+            next_message_id: None,
+            insert_sql,
+        }
+    }
+
+    /// Drops every cached fact (after a rollback or a reconnect).
+    pub(super) fn forget(&mut self) {
+        self.channels.clear();
+        self.known_users.clear();
+        self.next_message_id = None;
+    }
+
+    pub(super) fn forget_channel(&mut self, channel: ChannelId) {
+        self.channels.remove(&channel);
+    }
+
+    pub(super) fn forget_user(&mut self, app: AppId, user: UserId) {
+        self.known_users.remove(&(app, user));
+    }
+}
+
+/// What the writer decided for one message.
+enum Plan {
+    Unplanned,
+    Insert {
+        id: i64,
+        seq: i64,
+        created_at: Timestamp,
+    },
+    /// A retry of an earlier message of this group (same key, same sender).
+    DuplicateOfPending(usize),
+    /// A retry of a stored message.
+    Duplicate(Box<Message>),
+    Failed(Error),
+}
+
+struct Pending {
+    app: AppId,
+    new: NewMessage,
+    reply: Reply<Appended>,
+    plan: Plan,
+}
+
+impl Pending {
+    fn sender_key(&self) -> i64 {
+        self.new.user_id.map_or(0, |u| u.0)
+    }
+}
+
+/// The largest power of two not above `remaining` or [`MAX_ROWS_PER_INSERT`].
+fn chunk_len(remaining: usize) -> usize {
+    let cap = remaining.min(MAX_ROWS_PER_INSERT);
+    if cap == 0 {
+        0
+    } else {
+        1 << (usize::BITS - 1 - cap.leading_zeros())
+    }
+}
+
+fn into_message(
+    p: Pending,
+    id: i64,
+    seq: i64,
+    created_at: Timestamp,
+) -> (Message, Reply<Appended>) {
+    let Pending {
+        app, new, reply, ..
+    } = p;
+    let message = Message {
+        id: MessageId(id),
+        app_id: app,
+        channel_id: new.channel_id,
+        seq,
+        user_id: new.user_id,
+        content: new.content,
+        group_tag: new.group_tag,
+        properties: new.properties,
+        created_at,
+        edited_at: None,
+        parent_id: new.parent_id,
+        nested_level: new.nested_level,
+        idempotency_key: new.idempotency_key,
+    };
+    (message, reply)
+}
+
+/// Answers every message of a failed group with the error (the first gets it as is).
+fn spread_error(e: Error, pending: Vec<Pending>, answers: &mut Vec<Deferred>) {
+    let mut original = Some(e);
+    let mut copy = None;
+    for p in pending {
+        let error = match original.take() {
+            Some(e) => {
+                copy = Some(super::copy_error(&e));
+                e
+            }
+            None => copy
+                .as_ref()
+                .map_or_else(|| Error::internal("append failed"), super::copy_error),
+        };
+        answers.push(settle(p.reply, Err(error)).0);
+    }
+}
+
+impl Writer {
+    /// Appends a run of consecutive messages of the batch.
+    pub(super) async fn apply_appends(
+        &mut self,
+        commands: Vec<AppendCommand>,
+        answers: &mut Vec<Deferred>,
+        counts: &mut BatchCounts,
+    ) {
+        if let Some(e) = &self.poisoned {
+            for c in commands {
+                super::fail(c.reply, e);
+            }
+            return;
+        }
+        let mut pending: Vec<Pending> = commands
+            .into_iter()
+            .map(|c| Pending {
+                app: c.app,
+                new: c.new,
+                reply: c.reply,
+                plan: Plan::Unplanned,
+            })
+            .collect();
+        match self.try_group(&mut pending).await {
+            Ok(()) => self.answer(pending, answers, counts),
+            Err(e) if pending.len() == 1 || self.poisoned.is_some() => {
+                spread_error(e, pending, answers);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, messages = pending.len(),
+                    "group append failed; retrying its messages one by one");
+                for mut p in pending {
+                    p.plan = Plan::Unplanned;
+                    let mut one = vec![p];
+                    match self.try_group(&mut one).await {
+                        Ok(()) => self.answer(one, answers, counts),
+                        Err(e) => spread_error(e, one, answers),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Plans and writes `pending` inside a SAVEPOINT; on error nothing of it remains.
+    async fn try_group(&mut self, pending: &mut [Pending]) -> Result<()> {
+        if let Some(e) = &self.poisoned {
+            return Err(super::copy_error(e));
+        }
+        if let Err(e) = self.exec("SAVEPOINT appends").await {
+            self.poisoned = Some(super::copy_error(&e));
+            return Err(e);
+        }
+        match self.plan_and_write(pending).await {
+            Ok(()) => {
+                if let Err(e) = self.exec("RELEASE appends").await {
+                    self.poisoned = Some(super::copy_error(&e));
+                    return Err(e);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // Seqs and ids handed out in memory are void now.
+                self.appends.channels.clear();
+                self.appends.next_message_id = None;
+                let undone = match self.exec("ROLLBACK TO appends").await {
+                    Ok(()) => self.exec("RELEASE appends").await,
+                    Err(e) => Err(e),
+                };
+                if let Err(undo) = undone {
+                    self.poisoned = Some(undo);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn plan_and_write(&mut self, pending: &mut [Pending]) -> Result<()> {
+        if self.appends.channels.len() > MAX_CACHED {
+            self.appends.channels.clear();
+        }
+        if self.appends.known_users.len() > MAX_CACHED {
+            self.appends.known_users.clear();
+        }
+        // One timestamp for the group: its messages are committed together.
+        let created_at = now();
+        let mut keys: HashMap<(AppId, i64, String), usize> = HashMap::new();
+        let mut touched: Vec<ChannelId> = Vec::new();
+        let mut rows: Vec<usize> = Vec::with_capacity(pending.len());
+
+        for (i, p) in pending.iter_mut().enumerate() {
+            let app = p.app;
+            let channel = p.new.channel_id;
+            if !self.channel_of_app(app, channel).await? {
+                p.plan = Plan::Failed(Error::not_found("channel"));
+                continue;
+            }
+            if let Some(user) = p.new.user_id
+                && !self.user_of_app(app, user).await?
+            {
+                p.plan = Plan::Failed(Error::not_found("user"));
+                continue;
+            }
+            if let Some(key) = &p.new.idempotency_key {
+                let sender_key = p.new.user_id.map_or(0, |u| u.0);
+                let entry = (app, sender_key, key.as_str().to_owned());
+                if let Some(&first) = keys.get(&entry) {
+                    p.plan = Plan::DuplicateOfPending(first);
+                    continue;
+                }
+                if let Some(stored) =
+                    find_by_idempotency_key(&mut self.conn, app, sender_key, key.as_str()).await?
+                {
+                    p.plan = Plan::Duplicate(Box::new(stored));
+                    continue;
+                }
+                keys.insert(entry, i);
+            }
+            let id = self.next_message_id().await?;
+            let Some(state) = self.appends.channels.get_mut(&channel) else {
+                return Err(Error::internal("channel state vanished while appending"));
+            };
+            state.last_seq += 1;
+            state.last_message_id = id;
+            if !state.dirty {
+                state.dirty = true;
+                touched.push(channel);
+            }
+            p.plan = Plan::Insert {
+                id,
+                seq: state.last_seq,
+                created_at: p.new.created_at.unwrap_or(created_at),
+            };
+            rows.push(i);
+        }
+
+        let mut start = 0;
+        while start < rows.len() {
+            let n = chunk_len(rows.len() - start);
+            let sql = &self.appends.insert_sql[n.trailing_zeros() as usize];
+            let mut query = sqlx::query(sql);
+            for &i in &rows[start..start + n] {
+                let p = &pending[i];
+                let Plan::Insert {
+                    id,
+                    seq,
+                    created_at,
+                } = p.plan
+                else {
+                    return Err(Error::internal("unplanned message in an insert"));
+                };
+                let (kind, body, file) = match &p.new.content {
+                    MessageContent::Text { body } => (KIND_TEXT, Some(body.as_str()), None),
+                    MessageContent::File { file } => (KIND_FILE, None, Some(json_to_db(file)?)),
+                };
+                query = query
+                    .bind(id)
+                    .bind(p.app.0)
+                    .bind(p.new.channel_id.0)
+                    .bind(seq)
+                    .bind(p.new.user_id.map(|u| u.0))
+                    .bind(p.sender_key())
+                    .bind(kind)
+                    .bind(body)
+                    .bind(file)
+                    .bind(p.new.group_tag.as_deref())
+                    .bind(properties_to_db(&p.new.properties)?)
+                    .bind(ts_to_db(created_at))
+                    .bind(p.new.parent_id.map(|m| m.0))
+                    .bind(p.new.nested_level)
+                    .bind(p.new.idempotency_key.as_ref().map(|k| k.as_str()));
+            }
+            query
+                .execute(&mut self.conn)
+                .await
+                .map_err(driver_error::map)?;
+            start += n;
+        }
+
+        for channel in touched {
+            let Some(state) = self.appends.channels.get_mut(&channel) else {
+                return Err(Error::internal("channel state vanished while appending"));
+            };
+            state.dirty = false;
+            let (last_seq, last_message_id) = (state.last_seq, state.last_message_id);
+            sqlx::query("UPDATE channels SET last_seq = ?, last_message_id = ? WHERE id = ?")
+                .bind(last_seq)
+                .bind(last_message_id)
+                .bind(channel.0)
+                .execute(&mut self.conn)
+                .await
+                .map_err(driver_error::map)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `channel` exists and belongs to `app`, loading its seq on first use.
+    async fn channel_of_app(&mut self, app: AppId, channel: ChannelId) -> Result<bool> {
+        if let Some(state) = self.appends.channels.get(&channel) {
+            return Ok(state.app == app);
+        }
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT app_id, last_seq FROM channels WHERE id = ?")
+                .bind(channel.0)
+                .fetch_optional(&mut self.conn)
+                .await
+                .map_err(driver_error::map)?;
+        let Some((owner, last_seq)) = row else {
+            return Ok(false);
+        };
+        self.appends.channels.insert(
+            channel,
+            ChannelSeq {
+                app: AppId(owner),
+                last_seq,
+                last_message_id: 0,
+                dirty: false,
+            },
+        );
+        Ok(owner == app.0)
+    }
+
+    async fn user_of_app(&mut self, app: AppId, user: UserId) -> Result<bool> {
+        if self.appends.known_users.contains(&(app, user)) {
+            return Ok(true);
+        }
+        let exists = user_exists(&mut self.conn, app, user).await?;
+        if exists {
+            self.appends.known_users.insert((app, user));
+        }
+        Ok(exists)
+    }
+
+    /// The next message id: above every id ever handed out (AUTOINCREMENT's
+    /// `sqlite_sequence` remembers ids of deleted messages), so ids grow with time.
+    async fn next_message_id(&mut self) -> Result<i64> {
+        let next = match self.appends.next_message_id {
+            Some(next) => next,
+            None => {
+                let max: i64 = sqlx::query_scalar(
+                    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), \
+                     coalesce((SELECT max(id) FROM messages), 0))",
+                )
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(driver_error::map)?;
+                max + 1
+            }
+        };
+        self.appends.next_message_id = Some(next + 1);
+        Ok(next)
+    }
+
+    /// Turns a written group into answers, delivered after the commit.
+    fn answer(
+        &mut self,
+        pending: Vec<Pending>,
+        answers: &mut Vec<Deferred>,
+        counts: &mut BatchCounts,
+    ) {
+        /// One caller's answer: known already, or the message stored at `stored[i]`
+        /// (its own, or the original it retries).
+        struct Answer {
+            reply: Reply<Appended>,
+            result: Option<Result<Appended>>,
+            original: Option<usize>,
+        }
+        let n = pending.len();
+        let mut stored: Vec<Option<Message>> = Vec::with_capacity(n);
+        let mut replies: Vec<Answer> = Vec::with_capacity(n);
+        for mut p in pending {
+            let (message, result, original) = match std::mem::replace(&mut p.plan, Plan::Unplanned)
+            {
+                Plan::Insert {
+                    id,
+                    seq,
+                    created_at,
+                } => {
+                    counts.messages_appended += 1;
+                    counts.writes += 1;
+                    let (message, reply) = into_message(p, id, seq, created_at);
+                    stored.push(Some(message));
+                    replies.push(Answer {
+                        reply,
+                        result: None,
+                        original: None,
+                    });
+                    continue;
+                }
+                Plan::DuplicateOfPending(first) => (None, None, Some(first)),
+                Plan::Duplicate(message) => (
+                    None,
+                    Some(Ok(Appended {
+                        message: *message,
+                        duplicate: true,
+                    })),
+                    None,
+                ),
+                Plan::Failed(e) => (None, Some(Err(e)), None),
+                Plan::Unplanned => (
+                    None,
+                    Some(Err(Error::internal("message was never planned"))),
+                    None,
+                ),
+            };
+            stored.push(message);
+            replies.push(Answer {
+                reply: p.reply,
+                result,
+                original,
+            });
+        }
+        // Retries within the group get copies of their originals first...
+        for answer in replies.iter_mut() {
+            if let Some(first) = answer.original {
+                answer.result = Some(match stored.get(first).and_then(|m| m.as_ref()) {
+                    Some(original) => Ok(Appended {
+                        message: original.clone(),
+                        duplicate: true,
+                    }),
+                    None => Err(Error::internal(
+                        "the original of a retried message is missing",
+                    )),
+                });
+            }
+        }
+        // ...then the originals are moved out.
+        for (i, answer) in replies.into_iter().enumerate() {
+            let result = match answer.result {
+                Some(result) => result,
+                None => match stored.get_mut(i).and_then(Option::take) {
+                    Some(message) => Ok(Appended {
+                        message,
+                        duplicate: false,
+                    }),
+                    None => Err(Error::internal("appended message is missing")),
+                },
+            };
+            answers.push(settle(answer.reply, result).0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two_up_to_the_cap() {
+        assert_eq!(chunk_len(0), 0);
+        assert_eq!(chunk_len(1), 1);
+        assert_eq!(chunk_len(3), 2);
+        assert_eq!(chunk_len(255), 128);
+        assert_eq!(chunk_len(256), 256);
+        assert_eq!(chunk_len(5000), MAX_ROWS_PER_INSERT);
+    }
+
+    #[test]
+    fn insert_statements_have_one_row_of_markers_per_row() {
+        let state = AppendState::new();
+        for (k, sql) in state.insert_sql.iter().enumerate() {
+            assert_eq!(sql.matches('?').count(), 15 << k);
+        }
+        assert_eq!(state.insert_sql.len(), 9);
+    }
+}

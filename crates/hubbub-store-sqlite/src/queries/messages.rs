@@ -1,0 +1,201 @@
+//! Reads of messages: by id, cursor-paged lists, recovery by seq, unread counts.
+
+use super::filters::like_contains;
+use crate::driver_error;
+use crate::rows::{message_at, message_view};
+use hubbub_core::Result;
+use hubbub_core::ids::{AppId, ChannelId, MessageId};
+use hubbub_core::model::{Message, MessageFilter, MessageView};
+use hubbub_core::paging::{CursorDirection, CursorPage, CursorRequest, MAX_PAGE_SIZE};
+use sqlx::{Executor, QueryBuilder, Sqlite, SqlitePool};
+
+pub(crate) async fn get_message_view<'e, E>(
+    e: E,
+    app: AppId,
+    message: MessageId,
+) -> Result<Option<MessageView>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(concat!(
+        message_view_select!(),
+        " WHERE m.app_id = ? AND m.id = ?"
+    ))
+    .bind(app.0)
+    .bind(message.0)
+    .fetch_optional(e)
+    .await
+    .map_err(driver_error::map)?;
+    row.map(|r| message_view(&r)).transpose()
+}
+
+/// The message stored under an idempotency key of a sender (`sender_key` is the user
+/// id, or 0 for the system).
+pub(crate) async fn find_by_idempotency_key<'e, E>(
+    e: E,
+    app: AppId,
+    sender_key: i64,
+    key: &str,
+) -> Result<Option<Message>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages m WHERE m.app_id = ? AND m.sender_key = ? AND m.idempotency_key = ?"
+    ))
+    .bind(app.0)
+    .bind(sender_key)
+    .bind(key)
+    .fetch_optional(e)
+    .await
+    .map_err(driver_error::map)?;
+    row.map(|r| message_at(&r, 0)).transpose()
+}
+
+fn push_message_filter<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    app: AppId,
+    filter: &'a MessageFilter,
+) {
+    qb.push(" WHERE m.app_id = ");
+    qb.push_bind(app.0);
+    if let Some(channel) = filter.channel_id {
+        qb.push(" AND m.channel_id = ");
+        qb.push_bind(channel.0);
+    }
+    if let Some(sender) = filter.sender {
+        qb.push(" AND m.user_id = ");
+        qb.push_bind(sender.0);
+    }
+    if let Some(name) = &filter.sender_name {
+        qb.push(" AND m.user_id IN (SELECT id FROM users WHERE app_id = ");
+        qb.push_bind(app.0);
+        qb.push(" AND name = ");
+        qb.push_bind(name.as_str());
+        qb.push(")");
+    }
+    if let Some(query) = &filter.query {
+        // LIKE folds ASCII letters only; other scripts match case-sensitively.
+        qb.push(" AND m.kind = 'text' AND m.body LIKE ");
+        qb.push_bind(like_contains(query));
+        qb.push(" ESCAPE '\\'");
+    }
+    if let Some(member) = filter.member {
+        qb.push(" AND m.channel_id IN (SELECT channel_id FROM channel_members WHERE app_id = ");
+        qb.push_bind(app.0);
+        qb.push(" AND user_id = ");
+        qb.push_bind(member.0);
+        qb.push(")");
+    }
+    if let Some(reader) = filter.unread_for {
+        qb.push(" AND m.channel_id IN (SELECT channel_id FROM channel_members WHERE app_id = ");
+        qb.push_bind(app.0);
+        qb.push(" AND user_id = ");
+        qb.push_bind(reader.0);
+        qb.push(") AND m.seq > coalesce((SELECT rm.last_read_seq FROM read_marks rm WHERE rm.user_id = ");
+        qb.push_bind(reader.0);
+        qb.push(" AND rm.channel_id = m.channel_id), 0) AND m.user_id IS NOT ");
+        qb.push_bind(reader.0);
+    }
+}
+
+/// Messages matching `filter`, newest first. `Older` takes the `size` messages just
+/// below the cursor (or the newest without one); `Newer` the `size` messages just above
+/// it (or the oldest without one), still returned newest first.
+pub(crate) async fn list_messages(
+    pool: &SqlitePool,
+    app: AppId,
+    filter: &MessageFilter,
+    cursor: &CursorRequest,
+) -> Result<CursorPage<MessageView>> {
+    let size = cursor.size.clamp(1, MAX_PAGE_SIZE);
+    let mut select = QueryBuilder::new(message_view_select!());
+    push_message_filter(&mut select, app, filter);
+    let newer = cursor.direction == CursorDirection::Newer;
+    if let Some(at) = cursor.cursor {
+        select.push(if newer {
+            " AND m.id > "
+        } else {
+            " AND m.id < "
+        });
+        select.push_bind(at.0);
+    }
+    select.push(if newer {
+        " ORDER BY m.id ASC LIMIT "
+    } else {
+        " ORDER BY m.id DESC LIMIT "
+    });
+    // One more than asked tells whether there is more beyond this page.
+    select.push_bind(i64::from(size) + 1);
+    let rows = select
+        .build()
+        .fetch_all(pool)
+        .await
+        .map_err(driver_error::map)?;
+    let has_more = rows.len() > size as usize;
+    let mut items = rows
+        .iter()
+        .take(size as usize)
+        .map(message_view)
+        .collect::<Result<Vec<_>>>()?;
+    if newer {
+        items.reverse();
+    }
+
+    let mut count = QueryBuilder::new("SELECT count(*) FROM messages m");
+    push_message_filter(&mut count, app, filter);
+    let total: i64 = count
+        .build_query_scalar()
+        .fetch_one(pool)
+        .await
+        .map_err(driver_error::map)?;
+    Ok(CursorPage {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+        has_more,
+    })
+}
+
+pub(crate) async fn messages_after_seq(
+    pool: &SqlitePool,
+    app: AppId,
+    channel: ChannelId,
+    after_seq: i64,
+    limit: u32,
+) -> Result<Vec<MessageView>> {
+    let rows = sqlx::query(concat!(
+        message_view_select!(),
+        " WHERE m.app_id = ? AND m.channel_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
+    ))
+    .bind(app.0)
+    .bind(channel.0)
+    .bind(after_seq)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(driver_error::map)?;
+    rows.iter().map(message_view).collect()
+}
+
+pub(crate) async fn count_unread(
+    pool: &SqlitePool,
+    app: AppId,
+    user: hubbub_core::ids::UserId,
+) -> Result<u64> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM channel_members cm \
+         JOIN messages m ON m.channel_id = cm.channel_id \
+         WHERE cm.app_id = ? AND cm.user_id = ? \
+         AND m.seq > coalesce((SELECT rm.last_read_seq FROM read_marks rm \
+             WHERE rm.user_id = cm.user_id AND rm.channel_id = cm.channel_id), 0) \
+         AND m.user_id IS NOT cm.user_id",
+    )
+    .bind(app.0)
+    .bind(user.0)
+    .fetch_one(pool)
+    .await
+    .map_err(driver_error::map)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}

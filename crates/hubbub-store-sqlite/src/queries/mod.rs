@@ -1,0 +1,8 @@
+//! Read queries, written against any sqlx executor: the reader pool serves them to
+//! callers, and the writer runs the same ones inside its transaction.
+
+pub(crate) mod applications;
+pub(crate) mod channels;
+pub(crate) mod filters;
+pub(crate) mod messages;
+pub(crate) mod users;

@@ -1,0 +1,524 @@
+//! [`SqliteStore`]: opening the database, and the [`Store`] methods — reads served by
+//! the reader pool, writes sent to the writer task. Methods follow the trait's order.
+
+use crate::driver_error;
+use crate::group_commit::{AppendCommand, Command, Counters, Op, Reply, Writer};
+use crate::options::{Durability, SqliteOptions};
+use crate::queries::channels::Role;
+use crate::queries::{applications, channels, messages, users};
+use async_trait::async_trait;
+use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
+use hubbub_core::model::*;
+use hubbub_core::names::{ChannelName, SecretName, UserName};
+use hubbub_core::paging::{CursorPage, CursorRequest, Page, PageRequest};
+use hubbub_core::store::{Store, StoreStats};
+use hubbub_core::{Error, Result};
+use sqlx::ConnectOptions;
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// The schema, embedded at build time.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Prepared statements kept per connection (the writer's multi-row INSERTs among them).
+const STATEMENT_CACHE: usize = 256;
+
+/// hubbub's store on an SQLite file. Cheap to share behind an `Arc`; dropping the last
+/// handle stops the writer after its current batch.
+pub struct SqliteStore {
+    readers: SqlitePool,
+    writer: mpsc::Sender<Command>,
+    counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("stats", &self.counters.snapshot())
+            .finish_non_exhaustive()
+    }
+}
+
+fn writer_gone() -> Error {
+    Error::Unavailable("the database writer has stopped".into())
+}
+
+fn migrate_error(e: MigrateError) -> Error {
+    match e {
+        MigrateError::Execute(e) => driver_error::map(e),
+        other => Error::Internal(format!("migrating the database: {other}")),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database, applies pending migrations, opens the
+    /// reader pool and starts the writer task. Must be called within a tokio runtime.
+    pub async fn open(options: SqliteOptions) -> Result<Self> {
+        if let Some(parent) = options.path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| Error::Unavailable(format!("creating {}: {e}", parent.display())))?;
+        }
+        let base = SqliteConnectOptions::new()
+            .filename(&options.path)
+            .foreign_keys(true)
+            .busy_timeout(options.busy_timeout)
+            .pragma("cache_size", format!("-{}", options.cache_size_kib))
+            .statement_cache_capacity(STATEMENT_CACHE);
+        let writer_options = base
+            .clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match options.synchronous {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            });
+        let mut conn = writer_options.connect().await.map_err(driver_error::map)?;
+        MIGRATOR.run(&mut conn).await.map_err(migrate_error)?;
+
+        let readers = options.readers.max(1);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .min_connections(readers)
+            // A ping per acquire would double the cost of every read; a broken
+            // connection shows up as an error on first use instead.
+            .test_before_acquire(false)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(driver_error::map)?;
+
+        let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
+        let counters = Arc::new(Counters::default());
+        let writer = Writer::new(
+            conn,
+            writer_options,
+            rx,
+            options.max_batch,
+            Arc::clone(&counters),
+        );
+        tokio::spawn(writer.run());
+        tracing::info!(path = %options.path.display(), synchronous = ?options.synchronous,
+            readers, "sqlite store open");
+        Ok(Self {
+            readers: pool,
+            writer: tx,
+            counters,
+        })
+    }
+
+    /// Opens a store from a URL: see [`SqliteOptions::from_url`].
+    pub async fn open_url(url: &str) -> Result<Self> {
+        Self::open(SqliteOptions::from_url(url)?).await
+    }
+
+    /// Finishes queued writes, stops the writer and closes every connection. Later
+    /// calls fail with `Unavailable`.
+    pub async fn close(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.writer.send(Command::Shutdown(ack)).await.is_ok() {
+            let _ = done.await;
+        }
+        self.readers.close().await;
+    }
+
+    async fn write<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(command(reply))
+            .await
+            .map_err(|_| writer_gone())?;
+        answer.await.map_err(|_| writer_gone())?
+    }
+
+    async fn op<T>(&self, op: impl FnOnce(Reply<T>) -> Op) -> Result<T> {
+        self.write(|reply| Command::Op(op(reply))).await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    // ----- health -------------------------------------------------------------------
+
+    async fn check_ready(&self) -> Result<()> {
+        if self.writer.is_closed() {
+            return Err(writer_gone());
+        }
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+                .fetch_all(&self.readers)
+                .await
+                .map_err(driver_error::map)?;
+        for migration in MIGRATOR.iter() {
+            if !applied.contains(&migration.version) {
+                return Err(Error::Unavailable(format!(
+                    "database migration {} ({}) is not applied",
+                    migration.version, migration.description
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn stats(&self) -> StoreStats {
+        self.counters.snapshot()
+    }
+
+    // ----- applications -------------------------------------------------------------
+
+    async fn create_application(&self, new: NewApplication) -> Result<Application> {
+        self.op(|reply| Op::CreateApplication { new, reply }).await
+    }
+
+    async fn list_applications(&self) -> Result<Vec<Application>> {
+        applications::list_applications(&self.readers).await
+    }
+
+    async fn get_application(&self, app: AppId) -> Result<Option<Application>> {
+        applications::get_application(&self.readers, app).await
+    }
+
+    async fn find_credentials(&self, client_id: &str) -> Result<Option<AppCredentials>> {
+        applications::find_credentials(&self.readers, client_id).await
+    }
+
+    async fn update_app_settings(&self, app: AppId, settings: AppSettings) -> Result<Application> {
+        self.op(|reply| Op::UpdateAppSettings {
+            app,
+            settings,
+            reply,
+        })
+        .await
+    }
+
+    // ----- access tokens ------------------------------------------------------------
+
+    async fn insert_access_token(
+        &self,
+        app: AppId,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        let token_hash = token_hash.to_owned();
+        self.op(|reply| Op::InsertAccessToken {
+            app,
+            token_hash,
+            expires_at,
+            reply,
+        })
+        .await
+    }
+
+    async fn find_access_token(&self, token_hash: &str) -> Result<Option<(AppId, Timestamp)>> {
+        applications::find_access_token(&self.readers, token_hash).await
+    }
+
+    async fn purge_expired_tokens(&self, now: Timestamp) -> Result<u64> {
+        self.op(|reply| Op::PurgeExpiredTokens { now, reply }).await
+    }
+
+    // ----- users --------------------------------------------------------------------
+
+    async fn create_user(&self, app: AppId, new: NewUser) -> Result<User> {
+        self.op(|reply| Op::CreateUser { app, new, reply }).await
+    }
+
+    async fn get_user(&self, app: AppId, user: UserId) -> Result<Option<User>> {
+        users::get_user(&self.readers, app, user).await
+    }
+
+    async fn get_user_by_name(&self, app: AppId, name: &UserName) -> Result<Option<User>> {
+        users::get_user_by_name(&self.readers, app, name).await
+    }
+
+    async fn list_users(
+        &self,
+        app: AppId,
+        filter: &UserFilter,
+        page: &PageRequest,
+    ) -> Result<Page<User>> {
+        users::list_users(&self.readers, app, filter, page).await
+    }
+
+    async fn update_user(&self, app: AppId, user: UserId, changes: UserChanges) -> Result<User> {
+        self.op(|reply| Op::UpdateUser {
+            app,
+            user,
+            changes,
+            reply,
+        })
+        .await
+    }
+
+    async fn delete_user(&self, app: AppId, user: UserId) -> Result<()> {
+        self.op(|reply| Op::DeleteUser { app, user, reply }).await
+    }
+
+    // ----- user secrets -------------------------------------------------------------
+
+    async fn get_user_secret(
+        &self,
+        app: AppId,
+        user: UserId,
+        name: &SecretName,
+    ) -> Result<Option<serde_json::Value>> {
+        users::get_user_secret(&self.readers, app, user, name).await
+    }
+
+    async fn set_user_secret(
+        &self,
+        app: AppId,
+        user: UserId,
+        name: &SecretName,
+        value: serde_json::Value,
+    ) -> Result<()> {
+        let name = name.clone();
+        self.op(|reply| Op::SetUserSecret {
+            app,
+            user,
+            name,
+            value,
+            reply,
+        })
+        .await
+    }
+
+    async fn delete_user_secret(&self, app: AppId, user: UserId, name: &SecretName) -> Result<()> {
+        let name = name.clone();
+        self.op(|reply| Op::DeleteUserSecret {
+            app,
+            user,
+            name,
+            reply,
+        })
+        .await
+    }
+
+    // ----- channels -----------------------------------------------------------------
+
+    async fn create_channel(&self, app: AppId, new: NewChannel) -> Result<Channel> {
+        self.op(|reply| Op::CreateChannel { app, new, reply }).await
+    }
+
+    async fn get_channel(&self, app: AppId, channel: ChannelId) -> Result<Option<Channel>> {
+        channels::get_channel(&self.readers, app, channel).await
+    }
+
+    async fn get_channel_by_name(&self, app: AppId, name: &ChannelName) -> Result<Option<Channel>> {
+        channels::get_channel_by_name(&self.readers, app, name).await
+    }
+
+    async fn find_direct_channel(&self, app: AppId, direct_key: &str) -> Result<Option<Channel>> {
+        channels::find_direct_channel(&self.readers, app, direct_key).await
+    }
+
+    async fn list_channels(
+        &self,
+        app: AppId,
+        filter: &ChannelFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Channel>> {
+        channels::list_channels(&self.readers, app, filter, page).await
+    }
+
+    async fn update_channel(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        changes: ChannelChanges,
+    ) -> Result<Channel> {
+        self.op(|reply| Op::UpdateChannel {
+            app,
+            channel,
+            changes,
+            reply,
+        })
+        .await
+    }
+
+    async fn delete_channel(&self, app: AppId, channel: ChannelId) -> Result<()> {
+        self.op(|reply| Op::DeleteChannel {
+            app,
+            channel,
+            reply,
+        })
+        .await
+    }
+
+    // ----- members ------------------------------------------------------------------
+
+    async fn add_member(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<()> {
+        self.op(|reply| Op::AddRole {
+            role: Role::Member,
+            app,
+            channel,
+            user,
+            reply,
+        })
+        .await
+    }
+
+    async fn remove_member(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<()> {
+        self.op(|reply| Op::RemoveRole {
+            role: Role::Member,
+            app,
+            channel,
+            user,
+            reply,
+        })
+        .await
+    }
+
+    async fn is_member(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<bool> {
+        channels::has_role(&self.readers, Role::Member, app, channel, user).await
+    }
+
+    async fn list_members(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<User>> {
+        channels::list_role(&self.readers, Role::Member, app, channel, page).await
+    }
+
+    async fn list_memberships(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<Membership>> {
+        channels::list_memberships(&self.readers, app, channel, page).await
+    }
+
+    async fn direct_members(&self, app: AppId, channel: ChannelId) -> Result<Vec<User>> {
+        channels::direct_members(&self.readers, app, channel).await
+    }
+
+    // ----- moderators ---------------------------------------------------------------
+
+    async fn add_moderator(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<()> {
+        self.op(|reply| Op::AddRole {
+            role: Role::Moderator,
+            app,
+            channel,
+            user,
+            reply,
+        })
+        .await
+    }
+
+    async fn remove_moderator(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<()> {
+        self.op(|reply| Op::RemoveRole {
+            role: Role::Moderator,
+            app,
+            channel,
+            user,
+            reply,
+        })
+        .await
+    }
+
+    async fn is_moderator(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<bool> {
+        channels::has_role(&self.readers, Role::Moderator, app, channel, user).await
+    }
+
+    async fn list_moderators(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<User>> {
+        channels::list_role(&self.readers, Role::Moderator, app, channel, page).await
+    }
+
+    // ----- messages -----------------------------------------------------------------
+
+    async fn append_message(&self, app: AppId, new: NewMessage) -> Result<Appended> {
+        self.write(|reply| Command::Append(AppendCommand { app, new, reply }))
+            .await
+    }
+
+    async fn get_message(&self, app: AppId, message: MessageId) -> Result<Option<MessageView>> {
+        messages::get_message_view(&self.readers, app, message).await
+    }
+
+    async fn list_messages(
+        &self,
+        app: AppId,
+        filter: &MessageFilter,
+        cursor: &CursorRequest,
+    ) -> Result<CursorPage<MessageView>> {
+        messages::list_messages(&self.readers, app, filter, cursor).await
+    }
+
+    async fn messages_after_seq(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<MessageView>> {
+        messages::messages_after_seq(&self.readers, app, channel, after_seq, limit).await
+    }
+
+    async fn update_message(
+        &self,
+        app: AppId,
+        message: MessageId,
+        changes: MessageChanges,
+    ) -> Result<MessageView> {
+        self.op(|reply| Op::UpdateMessage {
+            app,
+            message,
+            changes,
+            reply,
+        })
+        .await
+    }
+
+    async fn delete_message(&self, app: AppId, message: MessageId) -> Result<MessageView> {
+        self.op(|reply| Op::DeleteMessage {
+            app,
+            message,
+            reply,
+        })
+        .await
+    }
+
+    async fn delete_all_messages(&self, app: AppId) -> Result<u64> {
+        self.op(|reply| Op::DeleteAllMessages { app, reply }).await
+    }
+
+    // ----- read state ---------------------------------------------------------------
+
+    async fn mark_read(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        seq: i64,
+    ) -> Result<()> {
+        self.op(|reply| Op::MarkRead {
+            app,
+            channel,
+            user,
+            seq,
+            reply,
+        })
+        .await
+    }
+
+    async fn count_unread(&self, app: AppId, user: UserId) -> Result<u64> {
+        messages::count_unread(&self.readers, app, user).await
+    }
+}
