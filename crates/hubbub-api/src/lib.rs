@@ -6,11 +6,14 @@
 //! * [`platform`] — the ChatKitty Platform API (`/v1/...` and un-prefixed), with its
 //!   OAuth 2.0 client-credentials token endpoint.
 //! * [`ops`] — `/healthz`, `/readyz`, `/metrics`.
+//! * [`gateway`] — realtime: the Centrifugo client protocol over WebSocket
+//!   (`/connection/websocket`), SSE (`/connection/sse`) and connection tokens.
 //! * [`docs`] — `/openapi.json` (generated from the handlers) and `/docs`.
 //!
 //! Depends on hubbub-core and axum; never on a store or broker crate.
 
 pub mod docs;
+pub mod gateway;
 pub mod metrics;
 pub mod ops;
 pub mod platform;
@@ -27,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(docs::finish(openapi));
     Router::new()
         .merge(ops::router())
+        .merge(gateway::router(&state))
         .merge(platform.clone())
         .nest("/v1", platform)
         .merge(docs::router(openapi))

@@ -1,3 +1,4 @@
+use crate::gateway::{Gateway, RealtimeConfig};
 use crate::metrics::HttpMetrics;
 use hubbub_core::Engine;
 use hubbub_core::ids::AppId;
@@ -32,12 +33,21 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub config: Arc<ApiConfig>,
     pub metrics: Arc<HttpMetrics>,
+    /// The realtime gateway (WebSocket, SSE, fan-out hub, presence).
+    pub gateway: Arc<Gateway>,
     token_cache: Arc<TokenCache>,
 }
 
 impl AppState {
+    /// State with the default realtime settings. Needs a Tokio runtime (the
+    /// gateway's fan-out hub starts here).
     pub fn new(engine: Arc<Engine>, config: ApiConfig) -> Self {
+        Self::with_realtime(engine, config, RealtimeConfig::default())
+    }
+
+    pub fn with_realtime(engine: Arc<Engine>, config: ApiConfig, realtime: RealtimeConfig) -> Self {
         Self {
+            gateway: Gateway::new(engine.clone(), realtime),
             engine,
             config: Arc::new(config),
             metrics: Arc::new(HttpMetrics::default()),

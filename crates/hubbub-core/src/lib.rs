@@ -11,6 +11,11 @@
 //!   and the in-process implementation used by a single node.
 //! * [`engine`] — the [`Engine`](engine::Engine): the **only** write path. It validates,
 //!   authorises, persists through the store and publishes through the bus after commit.
+//! * [`fanout`] — the [`Hub`](fanout::Hub) that routes committed events to local
+//!   subscribers (one encoded frame shared by all) through bounded per-connection
+//!   [`Outbox`](fanout::Outbox)es.
+//! * [`presence`] — who is in a channel ([`Presence`](presence::Presence) trait, in-memory
+//!   implementation).
 //! * [`error`] — the one error enum every dialect maps into its own error format.
 //!
 //! This crate may depend on serde, tokio, chrono and small pure-Rust helpers. It must
@@ -21,12 +26,14 @@ pub mod credentials;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod fanout;
 pub mod ids;
 pub mod limits;
 pub mod merge_patch;
 pub mod model;
 pub mod names;
 pub mod paging;
+pub mod presence;
 pub mod store;
 
 pub use engine::Engine;

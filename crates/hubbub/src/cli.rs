@@ -1,5 +1,5 @@
 //! The command line. Operators and tests script these names, so they are stable:
-//! `serve` (the default), `app create|list`, `config example|check`.
+//! `serve` (the default), `app create|list`, `config example|check`, `token`.
 
 use crate::config::{self, Config, Overrides};
 use crate::startup::{self, Application};
@@ -50,6 +50,21 @@ pub enum Command {
     /// Show or check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print a realtime connection token (HS256 JWT: sub = user, iss = client_id, exp).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The application's client_id.
+    #[arg(long, value_name = "CLIENT_ID")]
+    pub app: String,
+    /// The user name (the `sub` claim); empty for an anonymous viewer.
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub user: String,
+    /// Lifetime in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub ttl: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +168,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
             }
+            Ok(())
+        }
+        Command::Token(args) => {
+            let config = load(&cli.global)?;
+            let engine = startup::engine(&config, startup::open_store(&config).await?);
+            let (token, _) = engine
+                .mint_realtime_token(
+                    &args.app,
+                    &args.user,
+                    std::time::Duration::from_secs(args.ttl),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{token}");
             Ok(())
         }
         Command::Config(ConfigCommand::Example) => {

@@ -23,6 +23,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub auth: AuthConfig,
     pub storage: StorageConfig,
+    pub realtime: RealtimeSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +70,89 @@ pub struct StorageConfig {
     pub sqlite_synchronous: String,
 }
 
+/// The realtime gateway: WebSocket (Centrifugo protocol) and SSE.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RealtimeSection {
+    /// Seconds between server pings; a client that has not answered the previous
+    /// ping by the next is disconnected. `HUBBUB_REALTIME_PING_INTERVAL_SECS`.
+    pub ping_interval_secs: u64,
+    /// Largest incoming WebSocket message in bytes; larger ones close the
+    /// connection with 1009. `HUBBUB_REALTIME_MAX_FRAME_BYTES`.
+    pub max_frame_bytes: usize,
+    /// Channels one connection may subscribe to (error 106 beyond).
+    /// `HUBBUB_REALTIME_MAX_SUBSCRIPTIONS`.
+    pub max_subscriptions: usize,
+    /// Open realtime connections per client IP, 0 = unlimited (close 3504 beyond).
+    /// `HUBBUB_REALTIME_MAX_CONNECTIONS_PER_IP`.
+    pub max_connections_per_ip: usize,
+    /// Open realtime connections per user, 0 = unlimited (close 3504 beyond).
+    /// `HUBBUB_REALTIME_MAX_CONNECTIONS_PER_USER`.
+    pub max_connections_per_user: usize,
+    /// Sustained commands per second per connection, 0 = unlimited (error 111
+    /// beyond). `HUBBUB_REALTIME_COMMANDS_PER_SECOND`.
+    pub commands_per_second: u32,
+    /// Commands a connection may send at once above the sustained rate.
+    /// `HUBBUB_REALTIME_COMMAND_BURST`.
+    pub command_burst: u32,
+    /// Bytes queued for one connection before it counts as slow and is
+    /// disconnected (3008). `HUBBUB_REALTIME_QUEUE_MAX_BYTES`.
+    pub queue_max_bytes: usize,
+    /// Milliseconds a connection's writer waits to gather more messages into one
+    /// socket write; 0 writes at once. `HUBBUB_REALTIME_WRITE_COALESCE_MS`.
+    pub write_coalesce_ms: u64,
+    /// Most messages a resubscribe (or SSE resume) recovers; beyond that the client
+    /// is told `recovered: false`. `HUBBUB_REALTIME_RECOVERY_MAX_PUBLICATIONS`.
+    pub recovery_max_publications: u32,
+    /// Read and write buffer of each WebSocket, in bytes.
+    /// `HUBBUB_REALTIME_WS_BUFFER_BYTES`.
+    pub ws_buffer_bytes: usize,
+    /// Serve the echo endpoint `/connection/autobahn-echo` (only for
+    /// `scripts/autobahn.sh`). `HUBBUB_REALTIME_AUTOBAHN_ECHO`.
+    pub autobahn_echo: bool,
+}
+
+impl Default for RealtimeSection {
+    fn default() -> Self {
+        Self {
+            ping_interval_secs: 25,
+            max_frame_bytes: 65_536,
+            max_subscriptions: 128,
+            max_connections_per_ip: 1000,
+            max_connections_per_user: 20,
+            commands_per_second: 50,
+            command_burst: 100,
+            queue_max_bytes: 1_048_576,
+            write_coalesce_ms: 0,
+            recovery_max_publications: 1000,
+            ws_buffer_bytes: 4096,
+            autobahn_echo: false,
+        }
+    }
+}
+
+impl RealtimeSection {
+    /// The gateway's settings.
+    pub fn gateway_config(&self) -> hubbub_api::gateway::RealtimeConfig {
+        use std::time::Duration;
+        hubbub_api::gateway::RealtimeConfig {
+            ping_interval: Duration::from_secs(self.ping_interval_secs),
+            max_frame_bytes: self.max_frame_bytes,
+            max_subscriptions: self.max_subscriptions,
+            max_connections_per_ip: self.max_connections_per_ip,
+            max_connections_per_user: self.max_connections_per_user,
+            commands_per_second: self.commands_per_second,
+            command_burst: self.command_burst,
+            queue_max_bytes: self.queue_max_bytes,
+            write_coalesce: Duration::from_millis(self.write_coalesce_ms),
+            recovery_max_publications: self.recovery_max_publications,
+            ws_buffer_bytes: self.ws_buffer_bytes,
+            autobahn_echo: self.autobahn_echo,
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -79,6 +163,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             auth: AuthConfig::default(),
             storage: StorageConfig::default(),
+            realtime: RealtimeSection::default(),
         }
     }
 }
@@ -128,6 +213,7 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("auth", &self.auth)
             .field("storage", &self.storage)
+            .field("realtime", &self.realtime)
             .finish()
     }
 }
@@ -230,6 +316,28 @@ impl Config {
         if let Some(v) = env("HUBBUB_SQLITE_SYNCHRONOUS") {
             self.storage.sqlite_synchronous = v;
         }
+        let rt = &mut self.realtime;
+        macro_rules! realtime_env {
+            ($($key:literal => $field:ident),* $(,)?) => {$(
+                if let Some(v) = env($key) {
+                    rt.$field = parse($key, &v)?;
+                }
+            )*};
+        }
+        realtime_env!(
+            "HUBBUB_REALTIME_PING_INTERVAL_SECS" => ping_interval_secs,
+            "HUBBUB_REALTIME_MAX_FRAME_BYTES" => max_frame_bytes,
+            "HUBBUB_REALTIME_MAX_SUBSCRIPTIONS" => max_subscriptions,
+            "HUBBUB_REALTIME_MAX_CONNECTIONS_PER_IP" => max_connections_per_ip,
+            "HUBBUB_REALTIME_MAX_CONNECTIONS_PER_USER" => max_connections_per_user,
+            "HUBBUB_REALTIME_COMMANDS_PER_SECOND" => commands_per_second,
+            "HUBBUB_REALTIME_COMMAND_BURST" => command_burst,
+            "HUBBUB_REALTIME_QUEUE_MAX_BYTES" => queue_max_bytes,
+            "HUBBUB_REALTIME_WRITE_COALESCE_MS" => write_coalesce_ms,
+            "HUBBUB_REALTIME_RECOVERY_MAX_PUBLICATIONS" => recovery_max_publications,
+            "HUBBUB_REALTIME_WS_BUFFER_BYTES" => ws_buffer_bytes,
+            "HUBBUB_REALTIME_AUTOBAHN_ECHO" => autobahn_echo,
+        );
         Ok(())
     }
 
@@ -249,6 +357,28 @@ impl Config {
         }
         if !matches!(self.storage.sqlite_synchronous.as_str(), "full" | "normal") {
             bail!("storage.sqlite_synchronous must be full or normal");
+        }
+        let rt = &self.realtime;
+        if !(1..=3600).contains(&rt.ping_interval_secs) {
+            bail!("realtime.ping_interval_secs must be 1 to 3600");
+        }
+        if !(256..=16 * 1024 * 1024).contains(&rt.max_frame_bytes) {
+            bail!("realtime.max_frame_bytes must be 256 to 16777216");
+        }
+        if rt.max_subscriptions == 0 {
+            bail!("realtime.max_subscriptions must be at least 1");
+        }
+        if rt.queue_max_bytes < rt.max_frame_bytes {
+            bail!("realtime.queue_max_bytes must be at least realtime.max_frame_bytes");
+        }
+        if rt.write_coalesce_ms > 1000 {
+            bail!("realtime.write_coalesce_ms must be 0 to 1000");
+        }
+        if !(1..=100_000).contains(&rt.recovery_max_publications) {
+            bail!("realtime.recovery_max_publications must be 1 to 100000");
+        }
+        if !(512..=1024 * 1024).contains(&rt.ws_buffer_bytes) {
+            bail!("realtime.ws_buffer_bytes must be 512 to 1048576");
         }
         let url = self.effective_database_url();
         if !url.starts_with("sqlite:") {
@@ -305,6 +435,31 @@ access_token_ttl_secs = 3600
 # "full": an acknowledged message survives power loss (group commit keeps it fast).
 # "normal": faster; the newest writes may be lost on power loss (HUBBUB_SQLITE_SYNCHRONOUS).
 sqlite_synchronous = "full"
+
+[realtime]
+# WebSocket (Centrifugo client protocol) and SSE. Seconds between server pings; a
+# client that has not answered one ping by the next is disconnected (3012).
+ping_interval_secs = 25
+# Largest incoming WebSocket message; larger ones close the connection with 1009.
+max_frame_bytes = 65536
+# Channels one connection may subscribe to (error 106 beyond).
+max_subscriptions = 128
+# Open connections per client IP and per user; 0 = unlimited (close 3504 beyond).
+max_connections_per_ip = 1000
+max_connections_per_user = 20
+# Commands per second per connection, sustained and burst; 0 = unlimited (error 111).
+commands_per_second = 50
+command_burst = 100
+# Bytes queued for one connection before it counts as slow (disconnect 3008 "slow").
+queue_max_bytes = 1048576
+# Milliseconds a connection's writer waits to put more messages into one write.
+write_coalesce_ms = 0
+# Most messages a resubscribe or SSE resume recovers; beyond: recovered = false.
+recovery_max_publications = 1000
+# Read and write buffer of each WebSocket, in bytes.
+ws_buffer_bytes = 4096
+# Serve /connection/autobahn-echo; only for scripts/autobahn.sh (HUBBUB_REALTIME_AUTOBAHN_ECHO).
+autobahn_echo = false
 "#;
 
 #[cfg(test)]

@@ -50,6 +50,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     engine: Arc<Engine>,
+    gateway: Arc<hubbub_api::gateway::Gateway>,
 }
 
 impl Application {
@@ -63,7 +64,9 @@ impl Application {
             max_json_depth: config.limits.max_json_depth,
             access_token_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
         };
-        let router = hubbub_api::router(AppState::new(engine.clone(), api));
+        let state = AppState::with_realtime(engine.clone(), api, config.realtime.gateway_config());
+        let gateway = state.gateway.clone();
+        let router = hubbub_api::router(state);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -71,6 +74,7 @@ impl Application {
             listener,
             router,
             engine,
+            gateway,
         })
     }
 
@@ -106,6 +110,14 @@ impl Application {
                 }
             }
         });
+        // Realtime connections outlive their HTTP upgrade, so the gateway drains them
+        // itself: on the signal every session is told to reconnect (3001) and SSE
+        // streams end, then the HTTP server finishes its in-flight requests.
+        let gateway = self.gateway.clone();
+        let shutdown = async move {
+            shutdown.await;
+            gateway.begin_shutdown();
+        };
         let result = axum::serve(
             self.listener,
             self.router
@@ -114,6 +126,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         purge.abort();
+        self.gateway.drained().await;
         result.context("server failed")
     }
 }

@@ -8,11 +8,16 @@
 mod applications;
 mod channels;
 mod messages;
+mod realtime;
 mod users;
 
 pub use applications::{IssuedToken, NewApplicationCredentials};
 pub use channels::{ChannelPatch, ChannelView, CreateChannel};
 pub use messages::{MessagePatch, SendContent, SendMessage, message_summary, message_type};
+pub use realtime::{
+    DIRECT_PREFIX, MAX_TOKEN_TTL, RealtimeIdentity, TokenError, channel_protocol_name,
+    message_created_event, sign_hs256,
+};
 pub use users::{CreateUser, UserPatch};
 
 use crate::bus::Bus;

@@ -1,0 +1,203 @@
+//! The real-time gateway: the Centrifugo client protocol v2 (JSON) over WebSocket,
+//! a resumable Server-Sent-Events feed, and the token endpoint that mints connection
+//! tokens.
+//!
+//! * [`protocol`] — commands, replies, pushes, error and disconnect codes.
+//! * [`session`] — the one session brain (connect, subscribe with recovery, publish,
+//!   history, presence, rpc, refresh, pings), independent of any transport.
+//! * [`ws`] — `GET /connection/websocket`: the WebSocket adapter (reader = session,
+//!   writer = drains the connection's outbox into one frame per write).
+//! * [`sse`] — `GET /connection/sse?channel=NAME&token=JWT`: read-only event stream.
+//! * [`tokens`] — `POST /v1/realtime/tokens`: connection tokens for the app backend.
+//! * [`limits`] — connections per IP and per user, command rates.
+//!
+//! Fan-out is the core's [`Hub`]: each committed event is encoded once per wire format
+//! and the same frame is queued for every subscriber.
+
+pub mod autobahn;
+pub mod limits;
+pub mod protocol;
+pub mod session;
+pub mod sse;
+pub mod tokens;
+pub mod ws;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+use hubbub_core::Engine;
+use hubbub_core::events::ChannelEvent;
+use hubbub_core::fanout::{Frame, FrameEncoder, FrameFormat, Hub, Outbox};
+use hubbub_core::presence::{MemoryPresence, Presence};
+use limits::ConnectionRegistry;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Frames for Centrifugo JSON clients.
+pub const FORMAT_CENTRIFUGO_JSON: FrameFormat = FrameFormat(0);
+/// Frames for SSE streams.
+pub const FORMAT_SSE: FrameFormat = FrameFormat(1);
+
+/// Settings of the gateway (the `[realtime]` section of the configuration).
+#[derive(Debug, Clone)]
+pub struct RealtimeConfig {
+    /// How often the server pings each connection; a client that has not answered
+    /// the previous ping by the next one is disconnected (3012 "no pong").
+    pub ping_interval: Duration,
+    /// Largest incoming WebSocket message; larger ones close the connection (1009).
+    pub max_frame_bytes: usize,
+    /// Channels one connection may subscribe to at once (error 106 beyond).
+    pub max_subscriptions: usize,
+    /// Open connections per client IP (0 = unlimited; beyond: close 3504).
+    pub max_connections_per_ip: usize,
+    /// Open connections per user of an application (0 = unlimited; beyond: 3504).
+    pub max_connections_per_user: usize,
+    /// Sustained commands per second per connection (error 111 beyond).
+    pub commands_per_second: u32,
+    /// Commands a connection may send in a burst above the sustained rate.
+    pub command_burst: u32,
+    /// Most frames queued for one connection before it counts as slow (3008).
+    pub queue_max_frames: usize,
+    /// Most bytes queued for one connection before it counts as slow (3008).
+    pub queue_max_bytes: usize,
+    /// How long a connection's writer waits after waking to gather more frames into
+    /// the same socket write (0 = write at once).
+    pub write_coalesce: Duration,
+    /// Most publications a resubscribe recovers; beyond, `recovered: false`.
+    pub recovery_max_publications: u32,
+    /// Largest `history` limit; larger limits are clamped.
+    pub history_max_limit: u32,
+    /// Read and write buffer of each WebSocket, in bytes.
+    pub ws_buffer_bytes: usize,
+    /// How long a fresh connection may take to send its connect command.
+    pub connect_timeout: Duration,
+    /// SSE keep-alive comment interval.
+    pub sse_keepalive: Duration,
+    /// How long graceful shutdown waits for connections to close.
+    pub shutdown_grace: Duration,
+    /// Serve `/connection/autobahn-echo` (for the Autobahn conformance script only).
+    pub autobahn_echo: bool,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_secs(25),
+            max_frame_bytes: 64 * 1024,
+            max_subscriptions: 128,
+            max_connections_per_ip: 1000,
+            max_connections_per_user: 20,
+            commands_per_second: 50,
+            command_burst: 100,
+            queue_max_frames: 4096,
+            queue_max_bytes: 1024 * 1024,
+            write_coalesce: Duration::ZERO,
+            recovery_max_publications: 1000,
+            history_max_limit: 1000,
+            ws_buffer_bytes: 4096,
+            connect_timeout: Duration::from_secs(10),
+            sse_keepalive: Duration::from_secs(15),
+            shutdown_grace: Duration::from_secs(5),
+            autobahn_echo: false,
+        }
+    }
+}
+
+/// Encodes events for both wire formats.
+struct WireEncoder;
+
+impl FrameEncoder for WireEncoder {
+    fn encode(&self, format: FrameFormat, room: &str, event: &ChannelEvent) -> Frame {
+        if format == FORMAT_SSE {
+            sse::event_frame(event)
+        } else {
+            protocol::publication_push(room, &event.data, event.seq)
+        }
+    }
+}
+
+/// The gateway of one node. Cheap to share (`Arc<Gateway>`).
+pub struct Gateway {
+    pub engine: Arc<Engine>,
+    pub hub: Arc<Hub>,
+    pub presence: Arc<dyn Presence>,
+    pub config: RealtimeConfig,
+    pub connections: ConnectionRegistry,
+    shutting_down: AtomicBool,
+    stop_hub: Arc<Notify>,
+}
+
+impl Gateway {
+    /// Builds the gateway and starts its hub on the engine's bus (needs a runtime).
+    pub fn new(engine: Arc<Engine>, config: RealtimeConfig) -> Arc<Self> {
+        let hub = Arc::new(Hub::new(Arc::new(WireEncoder), engine.store().clone()));
+        let stop_hub = Arc::new(Notify::new());
+        let events = engine.bus().subscribe();
+        let stop = stop_hub.clone();
+        tokio::spawn(
+            hub.clone()
+                .run(events, async move { stop.notified().await }),
+        );
+        Arc::new(Self {
+            engine,
+            hub,
+            presence: Arc::new(MemoryPresence::new()),
+            connections: ConnectionRegistry::default(),
+            config,
+            shutting_down: AtomicBool::new(false),
+            stop_hub,
+        })
+    }
+
+    /// A new connection's outbox, sized by the configuration.
+    pub fn new_outbox(&self) -> Arc<Outbox> {
+        Arc::new(Outbox::new(
+            self.config.queue_max_frames,
+            self.config.queue_max_bytes,
+            protocol::SLOW.closing(),
+        ))
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Relaxed)
+    }
+
+    /// Starts a graceful shutdown: refuses new connections and tells every open one
+    /// to reconnect elsewhere (disconnect 3001 "shutdown", reconnect advised). SSE
+    /// streams end.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Relaxed);
+        self.connections.close_all(protocol::SHUTDOWN.closing());
+    }
+
+    /// Waits (at most the configured grace) until every connection has closed, then
+    /// stops the hub.
+    pub async fn drained(&self) {
+        let deadline = tokio::time::Instant::now() + self.config.shutdown_grace;
+        while self.connections.open_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.stop_hub.notify_one();
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.stop_hub.notify_one();
+    }
+}
+
+/// The gateway's routes.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/connection/websocket", get(ws::upgrade))
+        .route("/connection/sse", get(sse::stream))
+        .route("/v1/realtime/tokens", post(tokens::mint))
+        .route("/realtime/tokens", post(tokens::mint));
+    if state.gateway.config.autobahn_echo {
+        router = router.route("/connection/autobahn-echo", get(autobahn::echo));
+    }
+    router
+}

@@ -1,0 +1,833 @@
+//! The session brain: one per realtime connection, independent of the transport.
+//!
+//! A transport adapter feeds it incoming frames ([`Session::handle_frame`]) and calls
+//! [`Session::tick`] every ping interval; everything the session sends goes into the
+//! connection's [`Outbox`], which the adapter's writer drains. Tests drive a session
+//! directly with strings and read its outbox.
+//!
+//! # Channels
+//! A protocol channel is a hubbub channel's `name`; a DIRECT channel (which has no
+//! name) is `$direct:<channel id>`. PUBLIC channels admit every connection of the
+//! application (anonymous viewers included, when allowed); PRIVATE and DIRECT channels
+//! admit their members only (error 103).
+//!
+//! # Publications
+//! `data` is the event's JSON (`{"type": "message.created", "message": {...}}`, ...),
+//! serialized once by the engine. `offset` is the message's channel seq for
+//! `message.created`; other events carry no offset. Every subscription is recoverable
+//! and positioned: the reply carries the channel `epoch` and its newest seq.
+//!
+//! # Client publish
+//! `data` is `{"body": "text", "idempotency_key"?: "...", "properties"?: {...},
+//! "group_tag"?: "..."}` (or just a JSON string: the body). It is a send through the
+//! engine, exactly like REST; the reply comes after the commit.
+//!
+//! # RPC methods
+//! * `typing` `{"channel", "keys"?}` — a `keystrokes` event (not stored);
+//! * `delete_message` `{"message_id"}` — the author or a moderator deletes a message;
+//! * `report` `{"message_id", "reason"}` — validated and acknowledged with
+//!   `{"reported": true, "stored": false}`: reports are not stored yet;
+//! * `send_event` `{"channel", "type", "properties"?}` — a custom channel event.
+
+use super::limits::{ConnectionGuard, TokenBucket};
+use super::protocol::{self as p, Command, Disconnect, ErrorCode};
+use super::{FORMAT_CENTRIFUGO_JSON, Gateway};
+use hubbub_core::engine::{
+    Actor, RealtimeIdentity, SendContent, SendMessage, TokenError, channel_protocol_name,
+    message_created_event,
+};
+use hubbub_core::fanout::{Frame, Outbox, RoomKey, SubId};
+use hubbub_core::ids::{ChannelId, MessageId};
+use hubbub_core::model::{Channel, MessageFilter, MessageView};
+use hubbub_core::paging::CursorRequest;
+use hubbub_core::presence::PresenceEntry;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The server version reported in the connect reply.
+pub const VERSION: &str = concat!("hubbub ", env!("CARGO_PKG_VERSION"));
+
+/// What the adapter does after a call into the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Close the connection with this disconnect.
+    Close(Disconnect),
+}
+
+/// Why a command failed.
+#[derive(Debug)]
+pub(crate) enum Fail {
+    Error(ErrorCode, Option<String>),
+    Disconnect(Disconnect),
+}
+
+impl From<ErrorCode> for Fail {
+    fn from(code: ErrorCode) -> Self {
+        Fail::Error(code, None)
+    }
+}
+
+impl From<hubbub_core::Error> for Fail {
+    fn from(e: hubbub_core::Error) -> Self {
+        use hubbub_core::Error as E;
+        match e {
+            E::Invalid { .. } | E::Conflict(_) => Fail::Error(p::BAD_REQUEST, Some(e.to_string())),
+            E::NotFound {
+                resource: "channel",
+            } => Fail::Error(p::UNKNOWN_CHANNEL, None),
+            E::NotFound { .. } => Fail::Error(p::BAD_REQUEST, Some(e.to_string())),
+            E::Forbidden(reason) => Fail::Error(p::PERMISSION_DENIED, Some(reason)),
+            E::RateLimited { .. } => Fail::Error(p::TOO_MANY_REQUESTS, None),
+            E::Unavailable(_) => Fail::Error(p::INTERNAL, Some("temporarily unavailable".into())),
+            E::Internal(cause) => {
+                tracing::error!(%cause, "realtime command failed");
+                Fail::Error(p::INTERNAL, None)
+            }
+        }
+    }
+}
+
+struct Subscription {
+    key: RoomKey,
+    hub_id: SubId,
+    join_leave: bool,
+}
+
+/// One connection's protocol state.
+pub struct Session {
+    gw: Arc<Gateway>,
+    outbox: Arc<Outbox>,
+    guard: ConnectionGuard,
+    client: Arc<str>,
+    identity: Option<RealtimeIdentity>,
+    subs: HashMap<String, Subscription>,
+    bucket: TokenBucket,
+    awaiting_pong: bool,
+    opened: Instant,
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Session {
+    pub fn new(gw: Arc<Gateway>, outbox: Arc<Outbox>, guard: ConnectionGuard) -> Self {
+        let bucket = TokenBucket::new(gw.config.commands_per_second, gw.config.command_burst);
+        Self {
+            gw,
+            outbox,
+            guard,
+            client: Arc::from(uuid::Uuid::new_v4().to_string()),
+            identity: None,
+            subs: HashMap::new(),
+            bucket,
+            awaiting_pong: false,
+            opened: Instant::now(),
+        }
+    }
+
+    /// The connection's client id.
+    pub fn client_id(&self) -> &str {
+        &self.client
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.identity.is_some()
+    }
+
+    fn send(&self, frame: Frame) {
+        self.outbox.push(frame);
+    }
+
+    /// Handles one incoming frame: one or more newline-separated commands, in order.
+    pub async fn handle_frame(&mut self, frame: &str) -> Flow {
+        for line in p::split_commands(frame) {
+            let command: Command = match serde_json::from_str(line) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::debug!(error = %e, "malformed realtime command");
+                    return Flow::Close(p::BAD_PROTOCOL);
+                }
+            };
+            if let Flow::Close(d) = self.handle_command(command).await {
+                return Flow::Close(d);
+            }
+            if self.outbox.closing().is_some() {
+                break;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Called every ping interval: pings, and closes connections that did not answer
+    /// the last ping, never connected, or whose token expired.
+    pub fn tick(&mut self) -> Flow {
+        let Some(identity) = &self.identity else {
+            return if self.opened.elapsed() >= self.gw.config.connect_timeout {
+                Flow::Close(p::STALE)
+            } else {
+                Flow::Continue
+            };
+        };
+        if self.awaiting_pong {
+            return Flow::Close(p::NO_PONG);
+        }
+        if identity.expires_at <= unix_now() {
+            return Flow::Close(p::CONNECTION_EXPIRED);
+        }
+        self.awaiting_pong = true;
+        self.send(p::ping());
+        Flow::Continue
+    }
+
+    /// Whether the connect timeout has passed without a connect.
+    pub fn connect_overdue(&self) -> bool {
+        self.identity.is_none() && self.opened.elapsed() >= self.gw.config.connect_timeout
+    }
+
+    async fn handle_command(&mut self, cmd: Command<'_>) -> Flow {
+        let id = cmd.id;
+        let is_pong = cmd.connect.is_none()
+            && cmd.subscribe.is_none()
+            && cmd.unsubscribe.is_none()
+            && cmd.publish.is_none()
+            && cmd.presence.is_none()
+            && cmd.presence_stats.is_none()
+            && cmd.history.is_none()
+            && cmd.ping.is_none()
+            && cmd.send.is_none()
+            && cmd.rpc.is_none()
+            && cmd.refresh.is_none()
+            && cmd.sub_refresh.is_none();
+        if is_pong {
+            if id != 0 {
+                self.send(p::error_reply(id, p::METHOD_NOT_FOUND, None));
+            }
+            self.awaiting_pong = false;
+            return Flow::Continue;
+        }
+        if self.identity.is_none() {
+            return match cmd.connect {
+                Some(req) => self.connect(id, req).await,
+                None => Flow::Close(p::BAD_PROTOCOL),
+            };
+        }
+        if cmd.connect.is_some() {
+            return Flow::Close(p::BAD_PROTOCOL);
+        }
+        if !self.bucket.take(Instant::now()) {
+            if id != 0 {
+                self.send(p::error_reply(id, p::TOO_MANY_REQUESTS, None));
+            }
+            return Flow::Continue;
+        }
+        let result = if let Some(req) = cmd.subscribe {
+            self.subscribe(id, req).await
+        } else if let Some(req) = cmd.unsubscribe {
+            self.unsubscribe(&req.channel);
+            Ok(Some(p::reply(id, "unsubscribe", &json!({}))))
+        } else if let Some(req) = cmd.publish {
+            self.publish(id, req).await
+        } else if let Some(req) = cmd.history {
+            self.history(id, req).await
+        } else if let Some(req) = cmd.presence {
+            self.presence(id, &req.channel).await
+        } else if let Some(req) = cmd.presence_stats {
+            self.presence_stats(id, &req.channel).await
+        } else if let Some(req) = cmd.rpc {
+            self.rpc(id, req).await
+        } else if let Some(req) = cmd.refresh {
+            self.refresh(id, &req.token).await
+        } else if let Some(req) = cmd.sub_refresh {
+            if self.subs.contains_key(&req.channel) {
+                Ok(Some(p::reply(id, "sub_refresh", &json!({}))))
+            } else {
+                Err(Fail::from(p::BAD_REQUEST))
+            }
+        } else if cmd.ping.is_some() {
+            Ok(Some(p::reply(id, "ping", &json!({}))))
+        } else {
+            // `send`: asynchronous messages to the server are not used by hubbub.
+            Ok(None)
+        };
+        match result {
+            Ok(Some(frame)) if id != 0 => self.send(frame),
+            Ok(_) => {}
+            Err(Fail::Error(code, detail)) => {
+                if id != 0 {
+                    self.send(p::error_reply(id, code, detail.as_deref()));
+                }
+            }
+            Err(Fail::Disconnect(d)) => return Flow::Close(d),
+        }
+        Flow::Continue
+    }
+
+    async fn connect(&mut self, id: u32, req: p::ConnectRequest<'_>) -> Flow {
+        let identity = match self.gw.engine.authenticate_realtime(&req.token).await {
+            Ok(identity) => identity,
+            Err(e) => return self.refuse_connect(id, e),
+        };
+        if let Some(user) = &identity.user
+            && !self.guard.claim_user(
+                identity.app.id,
+                user.id,
+                self.gw.config.max_connections_per_user,
+            )
+        {
+            return Flow::Close(p::CONNECTION_LIMIT);
+        }
+        let ttl = (identity.expires_at - unix_now()).max(1);
+        self.identity = Some(identity);
+        self.send(p::reply(
+            id,
+            "connect",
+            &json!({
+                "client": &*self.client,
+                "version": VERSION,
+                "expires": true,
+                "ttl": ttl,
+                "ping": self.gw.config.ping_interval.as_secs().max(1),
+                "pong": true,
+            }),
+        ));
+        Flow::Continue
+    }
+
+    fn refuse_connect(&self, id: u32, e: TokenError) -> Flow {
+        let error = match e {
+            TokenError::Expired => p::TOKEN_EXPIRED,
+            TokenError::Invalid(why) => {
+                tracing::debug!(why, "realtime connect refused");
+                return Flow::Close(p::INVALID_TOKEN);
+            }
+            TokenError::UnknownUser => {
+                self.send(p::error_reply(
+                    id,
+                    p::UNAUTHORIZED,
+                    Some("unknown user (this application does not create guests)"),
+                ));
+                return Flow::Continue;
+            }
+            TokenError::AnonymousNotAllowed => {
+                self.send(p::error_reply(
+                    id,
+                    p::PERMISSION_DENIED,
+                    Some("anonymous viewers are not allowed"),
+                ));
+                return Flow::Continue;
+            }
+            TokenError::Store(e) => {
+                tracing::warn!(error = %e, "realtime connect: store failed");
+                p::INTERNAL
+            }
+        };
+        self.send(p::error_reply(id, error, None));
+        Flow::Continue
+    }
+
+    fn identity(&self) -> &RealtimeIdentity {
+        self.identity
+            .as_ref()
+            .expect("connected sessions have an identity")
+    }
+
+    fn actor(&self) -> Result<Actor, Fail> {
+        self.identity().actor().ok_or(Fail::Error(
+            p::PERMISSION_DENIED,
+            Some("anonymous viewers are read-only".into()),
+        ))
+    }
+
+    /// The channel a client names, if it may read it. Only the canonical name finds
+    /// a channel.
+    async fn readable_channel(&self, name: &str) -> Result<Channel, Fail> {
+        readable_channel(&self.gw, self.identity(), name).await
+    }
+
+    async fn subscribe(
+        &mut self,
+        id: u32,
+        req: p::SubscribeRequest<'_>,
+    ) -> Result<Option<Frame>, Fail> {
+        if self.subs.contains_key(&req.channel) {
+            return Err(p::ALREADY_SUBSCRIBED.into());
+        }
+        if self.subs.len() >= self.gw.config.max_subscriptions {
+            return Err(Fail::Error(
+                p::LIMIT_EXCEEDED,
+                Some(format!(
+                    "at most {} subscriptions per connection",
+                    self.gw.config.max_subscriptions
+                )),
+            ));
+        }
+        let channel = self.readable_channel(&req.channel).await?;
+        let key = (channel.app_id, channel.id);
+        let hub_id = self.gw.hub.subscribe(
+            key,
+            &req.channel,
+            channel.last_seq,
+            self.outbox.clone(),
+            FORMAT_CENTRIFUGO_JSON,
+        );
+        let after = req
+            .recover
+            .then_some((req.epoch.as_str(), req.offset as i64));
+        let position = match read_position(&self.gw, &channel, after).await {
+            Ok(position) => position,
+            Err(e) => {
+                self.gw.hub.unsubscribe(key, hub_id);
+                return Err(e);
+            }
+        };
+        if req.recover && !position.recovered && req.flag & p::FLAG_REJECT_UNRECOVERED != 0 {
+            self.gw.hub.unsubscribe(key, hub_id);
+            return Err(p::UNRECOVERABLE_POSITION.into());
+        }
+        let mut out = Vec::with_capacity(128 + position.views.len() * 256);
+        out.extend_from_slice(b"{\"recoverable\":true,\"positioned\":true,\"epoch\":");
+        p::push_json_str(&mut out, &position.epoch);
+        out.extend_from_slice(format!(",\"offset\":{}", position.top).as_bytes());
+        if req.recover {
+            out.extend_from_slice(
+                format!(
+                    ",\"was_recovering\":true,\"recovered\":{}",
+                    position.recovered
+                )
+                .as_bytes(),
+            );
+        }
+        if !position.views.is_empty() {
+            out.extend_from_slice(b",\"publications\":[");
+            for (i, view) in position.views.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let event = message_created_event(&position.epoch, view);
+                p::push_publication(&mut out, &event.data, Some(view.message.seq));
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+        let reply = p::reply_raw(id, "subscribe", &out);
+        if !self.gw.hub.activate(key, hub_id, Some(reply), position.top) {
+            return Ok(None);
+        }
+        let join_leave = channel.live.join_leave_events;
+        self.subs.insert(
+            req.channel.clone(),
+            Subscription {
+                key,
+                hub_id,
+                join_leave,
+            },
+        );
+        let entry = PresenceEntry {
+            client: self.client.clone(),
+            user: Arc::from(self.identity().user_name()),
+        };
+        if self.gw.presence.join(key.0, key.1, entry) && join_leave {
+            self.announce(key, &req.channel, "join", Some(hub_id));
+        }
+        Ok(None)
+    }
+
+    /// Queues a join or leave push for the room's subscribers.
+    fn announce(&self, key: RoomKey, channel: &str, kind: &str, except: Option<SubId>) {
+        let body = json!({"info": {"user": self.identity().user_name(), "client": &*self.client}});
+        let frame = p::push(channel, kind, &body);
+        self.gw.hub.broadcast(key, except, |format| {
+            (format == FORMAT_CENTRIFUGO_JSON).then(|| frame.clone())
+        });
+    }
+
+    fn unsubscribe(&mut self, channel: &str) {
+        if let Some(sub) = self.subs.remove(channel) {
+            self.gw.hub.unsubscribe(sub.key, sub.hub_id);
+            if self
+                .gw
+                .presence
+                .leave(sub.key.0, sub.key.1, &self.client)
+                .is_some()
+                && sub.join_leave
+            {
+                self.announce(sub.key, channel, "leave", None);
+            }
+        }
+    }
+
+    /// Server-side unsubscribe: removes the subscription and tells the client with an
+    /// unsubscribe push (code 2000: stay unsubscribed; 2500: resubscribe).
+    pub fn server_unsubscribe(&mut self, channel: &str, resubscribe: bool) {
+        if !self.subs.contains_key(channel) {
+            return;
+        }
+        self.unsubscribe(channel);
+        let (code, reason) = if resubscribe {
+            p::UNSUBSCRIBE_INSUFFICIENT
+        } else {
+            p::UNSUBSCRIBE_SERVER
+        };
+        self.send(p::push(
+            channel,
+            "unsubscribe",
+            &json!({"code": code, "reason": reason}),
+        ));
+    }
+
+    /// Channels subscribed now.
+    pub fn subscriptions(&self) -> impl Iterator<Item = &str> {
+        self.subs.keys().map(String::as_str)
+    }
+
+    async fn publish(
+        &mut self,
+        id: u32,
+        req: p::PublishRequest<'_>,
+    ) -> Result<Option<Frame>, Fail> {
+        let actor = self.actor()?;
+        let channel = self
+            .gw
+            .engine
+            .realtime_channel(self.identity(), &req.channel)
+            .await?;
+        let data: Value = req
+            .data
+            .map(|d| serde_json::from_str(d.get()))
+            .transpose()
+            .map_err(|_| p::BAD_REQUEST)?
+            .unwrap_or(Value::Null);
+        let input = match data {
+            Value::String(body) => SendMessage {
+                on_behalf_of: None,
+                content: SendContent::Text(body),
+                group_tag: None,
+                properties: Value::Null,
+                idempotency_key: None,
+            },
+            Value::Object(mut map) => {
+                let Some(Value::String(body)) = map.remove("body") else {
+                    return Err(Fail::Error(
+                        p::BAD_REQUEST,
+                        Some("publish data needs a string \"body\"".into()),
+                    ));
+                };
+                let text = |v: Option<Value>, field: &str| match v {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(Value::String(s)) => Ok(Some(s)),
+                    Some(_) => Err(Fail::Error(
+                        p::BAD_REQUEST,
+                        Some(format!("{field} must be a string")),
+                    )),
+                };
+                SendMessage {
+                    on_behalf_of: None,
+                    content: SendContent::Text(body),
+                    idempotency_key: text(map.remove("idempotency_key"), "idempotency_key")?,
+                    group_tag: text(map.remove("group_tag"), "group_tag")?,
+                    properties: map.remove("properties").unwrap_or(Value::Null),
+                }
+            }
+            _ => {
+                return Err(Fail::Error(
+                    p::BAD_REQUEST,
+                    Some("publish data must be {\"body\": \"...\"} or a string".into()),
+                ));
+            }
+        };
+        self.gw
+            .engine
+            .send_message(&actor, channel.id, input)
+            .await?;
+        Ok(Some(p::reply(id, "publish", &json!({}))))
+    }
+
+    async fn history(&mut self, id: u32, req: p::HistoryRequest) -> Result<Option<Frame>, Fail> {
+        let channel = self.readable_channel(&req.channel).await?;
+        let max = self.gw.config.history_max_limit;
+        let limit = if req.limit < 0 {
+            max
+        } else {
+            (req.limit as u32).min(max)
+        };
+        if let Some(since) = &req.since
+            && !since.epoch.is_empty()
+            && since.epoch != channel.epoch
+        {
+            return Err(p::UNRECOVERABLE_POSITION.into());
+        }
+        let views = read_history(
+            &self.gw,
+            &channel,
+            limit,
+            req.since.map(|s| s.offset as i64),
+            req.reverse,
+        )
+        .await?;
+        let mut out = Vec::with_capacity(64 + views.len() * 256);
+        out.extend_from_slice(b"{\"publications\":[");
+        for (i, view) in views.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let event = message_created_event(&channel.epoch, view);
+            p::push_publication(&mut out, &event.data, Some(view.message.seq));
+        }
+        out.extend_from_slice(b"],\"epoch\":");
+        p::push_json_str(&mut out, &channel.epoch);
+        out.extend_from_slice(format!(",\"offset\":{}}}", channel.last_seq).as_bytes());
+        Ok(Some(p::reply_raw(id, "history", &out)))
+    }
+
+    async fn presence(&mut self, id: u32, name: &str) -> Result<Option<Frame>, Fail> {
+        let channel = self.readable_channel(name).await?;
+        let mut presence = serde_json::Map::new();
+        for entry in self.gw.presence.list(channel.app_id, channel.id) {
+            presence.insert(
+                entry.client.to_string(),
+                json!({"user": &*entry.user, "client": &*entry.client}),
+            );
+        }
+        Ok(Some(p::reply(
+            id,
+            "presence",
+            &json!({"presence": presence}),
+        )))
+    }
+
+    async fn presence_stats(&mut self, id: u32, name: &str) -> Result<Option<Frame>, Fail> {
+        let channel = self.readable_channel(name).await?;
+        let stats = self.gw.presence.stats(channel.app_id, channel.id);
+        Ok(Some(p::reply(
+            id,
+            "presence_stats",
+            &json!({"num_clients": stats.num_clients, "num_users": stats.num_users}),
+        )))
+    }
+
+    async fn rpc(&mut self, id: u32, req: p::RpcRequest<'_>) -> Result<Option<Frame>, Fail> {
+        let actor = self.actor()?;
+        let data: Value = req
+            .data
+            .map(|d| serde_json::from_str(d.get()))
+            .transpose()
+            .map_err(|_| p::BAD_REQUEST)?
+            .unwrap_or(Value::Null);
+        let str_field = |name: &str| data.get(name).and_then(Value::as_str).map(str::to_owned);
+        let missing =
+            |name: &str| Fail::Error(p::BAD_REQUEST, Some(format!("rpc data needs \"{name}\"")));
+        let engine = &self.gw.engine;
+        let result = match req.method.as_str() {
+            "typing" => {
+                let name = str_field("channel").ok_or_else(|| missing("channel"))?;
+                let channel = self.readable_channel(&name).await?;
+                engine
+                    .send_keystrokes(&actor, channel.id, str_field("keys"))
+                    .await?;
+                json!({})
+            }
+            "delete_message" => {
+                let message = data
+                    .get("message_id")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| missing("message_id"))?;
+                let deleted = engine.delete_message(&actor, MessageId(message)).await?;
+                json!({"deleted": deleted.message.id})
+            }
+            "report" => {
+                let message = data
+                    .get("message_id")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| missing("message_id"))?;
+                let reason = str_field("reason").unwrap_or_default();
+                if reason.trim().is_empty() || reason.len() > 1000 {
+                    return Err(Fail::Error(
+                        p::BAD_REQUEST,
+                        Some("reason must be 1 to 1000 bytes".into()),
+                    ));
+                }
+                let view = engine.get_message(&actor, MessageId(message)).await?;
+                let channel = engine.get_channel(&actor, view.message.channel_id).await?;
+                engine.require_can_read(self.identity(), &channel).await?;
+                json!({"reported": true, "stored": false})
+            }
+            "send_event" => {
+                let name = str_field("channel").ok_or_else(|| missing("channel"))?;
+                let kind = str_field("type").ok_or_else(|| missing("type"))?;
+                let channel = self.readable_channel(&name).await?;
+                let properties = data.get("properties").cloned().unwrap_or(Value::Null);
+                engine
+                    .send_channel_event(&actor, channel.id, &kind, properties)
+                    .await?;
+                json!({})
+            }
+            _ => return Err(p::METHOD_NOT_FOUND.into()),
+        };
+        Ok(Some(p::reply(id, "rpc", &json!({"data": result}))))
+    }
+
+    async fn refresh(&mut self, id: u32, token: &str) -> Result<Option<Frame>, Fail> {
+        let fresh = match self.gw.engine.authenticate_realtime(token).await {
+            Ok(fresh) => fresh,
+            Err(TokenError::Expired) => return Err(p::EXPIRED.into()),
+            Err(TokenError::Store(e)) => return Err(e.into()),
+            Err(_) => return Err(Fail::Disconnect(p::INVALID_TOKEN)),
+        };
+        let current = self.identity();
+        if fresh.app.id != current.app.id || fresh.user_name() != current.user_name() {
+            return Err(Fail::Disconnect(p::INVALID_TOKEN));
+        }
+        let ttl = (fresh.expires_at - unix_now()).max(1);
+        if let Some(identity) = self.identity.as_mut() {
+            identity.expires_at = fresh.expires_at;
+        }
+        Ok(Some(p::reply(
+            id,
+            "refresh",
+            &json!({"client": &*self.client, "version": VERSION, "expires": true, "ttl": ttl}),
+        )))
+    }
+
+    /// Leaves every channel. Call once when the connection ends.
+    pub fn close(&mut self) {
+        let channels: Vec<String> = self.subs.keys().cloned().collect();
+        for channel in channels {
+            self.unsubscribe(&channel);
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The channel a client names, if the connection may read it.
+pub(crate) async fn readable_channel(
+    gw: &Gateway,
+    identity: &RealtimeIdentity,
+    name: &str,
+) -> Result<Channel, Fail> {
+    let channel = gw.engine.realtime_channel(identity, name).await?;
+    if channel_protocol_name(&channel) != name {
+        return Err(p::UNKNOWN_CHANNEL.into());
+    }
+    gw.engine.require_can_read(identity, &channel).await?;
+    Ok(channel)
+}
+
+/// Where a new subscriber starts, and what it recovers.
+pub(crate) struct Position {
+    pub epoch: String,
+    /// The newest seq the subscriber has (live events at or below are skipped).
+    pub top: i64,
+    pub recovered: bool,
+    pub views: Vec<MessageView>,
+}
+
+/// Reads a subscriber's starting position after it registered in the hub. With
+/// `after = Some((epoch, offset))` it also recovers the messages after `offset`, if
+/// the epoch matches and there are at most `recovery_max_publications` of them.
+pub(crate) async fn read_position(
+    gw: &Gateway,
+    channel: &Channel,
+    after: Option<(&str, i64)>,
+) -> Result<Position, Fail> {
+    let store = gw.engine.store();
+    let fresh = store
+        .get_channel(channel.app_id, channel.id)
+        .await?
+        .ok_or(Fail::Error(p::UNKNOWN_CHANNEL, None))?;
+    let mut position = Position {
+        top: fresh.last_seq,
+        epoch: fresh.epoch,
+        recovered: false,
+        views: Vec::new(),
+    };
+    let Some((epoch, offset)) = after else {
+        return Ok(position);
+    };
+    if epoch != position.epoch || offset < 0 {
+        return Ok(position);
+    }
+    let max = gw.config.recovery_max_publications;
+    if offset >= position.top {
+        position.recovered = true;
+        return Ok(position);
+    }
+    if position.top - offset > i64::from(max) {
+        return Ok(position);
+    }
+    let views = store
+        .messages_after_seq(channel.app_id, channel.id, offset, max + 1)
+        .await?;
+    if views.len() > max as usize {
+        return Ok(position);
+    }
+    if let Some(last) = views.last() {
+        position.top = position.top.max(last.message.seq);
+    }
+    position.recovered = true;
+    position.views = views;
+    Ok(position)
+}
+
+/// History: oldest first from the start (or after `since`), or newest first with
+/// `reverse` (before `since` when given). At most `limit` messages.
+pub(crate) async fn read_history(
+    gw: &Gateway,
+    channel: &Channel,
+    limit: u32,
+    since: Option<i64>,
+    reverse: bool,
+) -> Result<Vec<MessageView>, Fail> {
+    let store = gw.engine.store();
+    let (app, id): (_, ChannelId) = (channel.app_id, channel.id);
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(match (since, reverse) {
+        (None, false) => store.messages_after_seq(app, id, 0, limit).await?,
+        (Some(offset), false) => {
+            store
+                .messages_after_seq(app, id, offset.max(0), limit)
+                .await?
+        }
+        (None, true) => {
+            let filter = MessageFilter {
+                channel_id: Some(id),
+                ..Default::default()
+            };
+            let cursor = CursorRequest {
+                size: limit,
+                ..Default::default()
+            };
+            store.list_messages(app, &filter, &cursor).await?.items
+        }
+        (Some(offset), true) => {
+            // Newest first below `offset`: read windows of seqs backwards (deleted
+            // messages leave holes, so a window may come back short).
+            let mut newest_first = Vec::new();
+            let mut below = offset;
+            for _ in 0..16 {
+                if below <= 1 || newest_first.len() >= limit as usize {
+                    break;
+                }
+                let want = limit as i64 - newest_first.len() as i64;
+                let from = (below - 1 - want).max(0);
+                let window = store
+                    .messages_after_seq(app, id, from, (below - 1 - from) as u32)
+                    .await?;
+                newest_first.extend(window.into_iter().filter(|v| v.message.seq < below).rev());
+                below = from + 1;
+            }
+            newest_first.truncate(limit as usize);
+            newest_first
+        }
+    })
+}

@@ -1,0 +1,110 @@
+use crate::helpers::*;
+use futures::StreamExt;
+
+/// Reads SSE events (id, data) until `count` data events arrived.
+async fn read_events(
+    response: reqwest::Response,
+    count: usize,
+) -> Vec<(Option<i64>, serde_json::Value)> {
+    let mut stream = response.bytes_stream();
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    while events.len() < count {
+        let chunk = tokio::time::timeout(WAIT, stream.next())
+            .await
+            .expect("an SSE chunk in time")
+            .expect("stream open")
+            .unwrap();
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let mut id = None;
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id: ") {
+                    id = Some(v.parse().unwrap());
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data = Some(serde_json::from_str(v).unwrap());
+                }
+            }
+            if let Some(data) = data {
+                events.push((id, data));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn sse_streams_events_and_resumes_with_last_event_id() {
+    let app = spawn_app().await;
+    app.user("jane").await;
+    let channel = app.channel("PUBLIC", "lobby", &[]).await;
+    let token = app.token_for("", 600).await;
+    let url = format!("{}/connection/sse?channel=lobby&token={token}", app.base);
+    let response = app.http.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    for i in 1..=3 {
+        app.send(id(&channel), Some("jane"), &format!("m{i}")).await;
+    }
+    let events = read_events(response, 3).await;
+    assert_eq!(
+        events.iter().map(|e| e.0).collect::<Vec<_>>(),
+        [Some(1), Some(2), Some(3)]
+    );
+    assert_eq!(events[0].1["message"]["body"], "m1");
+
+    for i in 4..=6 {
+        app.send(id(&channel), Some("jane"), &format!("m{i}")).await;
+    }
+    let response = app
+        .http
+        .get(&url)
+        .header("Last-Event-ID", "3")
+        .send()
+        .await
+        .unwrap();
+    app.send(id(&channel), Some("jane"), "m7").await;
+    let events = read_events(response, 4).await;
+    let ids: Vec<_> = events.iter().map(|e| e.0.unwrap()).collect();
+    assert_eq!(ids, [4, 5, 6, 7], "missed ones, then live, each once");
+}
+
+#[tokio::test]
+async fn sse_refuses_bad_tokens_and_private_channels() {
+    let app = spawn_app().await;
+    app.user("eve").await;
+    app.channel("PRIVATE", "secret", &[]).await;
+    let bad = app
+        .http
+        .get(format!(
+            "{}/connection/sse?channel=secret&token=nope",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    let token = app.token_for("eve", 600).await;
+    let refused = app
+        .http
+        .get(format!(
+            "{}/connection/sse?channel=secret&token={token}",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let missing = app
+        .http
+        .get(format!(
+            "{}/connection/sse?channel=none&token={token}",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
