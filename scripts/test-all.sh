@@ -30,5 +30,12 @@ step "chatkitty npm client conformance"
   node --test --test-concurrency=1
 )
 
+step "centrifuge npm client conformance (realtime gateway)"
+(
+  cd tests/clients/centrifuge
+  npm ci --no-audit --no-fund --loglevel=error
+  node --test --test-concurrency=1
+)
+
 echo
 echo "all test suites passed"
