@@ -37,5 +37,8 @@ step "centrifuge npm client conformance (realtime gateway)"
   node --test --test-concurrency=1
 )
 
+step "Autobahn WebSocket conformance (kosoku; 0 FAILED, 0 UNCLEAN)"
+bash scripts/autobahn.sh
+
 echo
 echo "all test suites passed"
