@@ -16,7 +16,11 @@ fn hubbub() -> Command {
 
 fn run_ok(args: &[&str]) -> String {
     let out = hubbub().args(args).output().expect("runs");
-    assert!(out.status.success(), "hubbub {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "hubbub {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -42,7 +46,10 @@ fn serve(data_dir: &str) -> (Child, String, Vec<String>) {
 }
 
 fn sigterm(child: &Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -52,7 +59,10 @@ fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(Instant::now() < deadline, "server did not stop within {within:?}");
+        assert!(
+            Instant::now() < deadline,
+            "server did not stop within {within:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -61,35 +71,82 @@ fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
 fn app_create_and_list_work_with_and_without_a_running_server() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let created: Value = serde_json::from_str(&run_ok(&["app", "create", "--name", "first", "--json", "--data-dir", data])).unwrap();
-    for key in ["id", "name", "client_id", "client_secret", "realtime_signing_secret"] {
+    let created: Value = serde_json::from_str(&run_ok(&[
+        "app",
+        "create",
+        "--name",
+        "first",
+        "--json",
+        "--data-dir",
+        data,
+    ]))
+    .unwrap();
+    for key in [
+        "id",
+        "name",
+        "client_id",
+        "client_secret",
+        "realtime_signing_secret",
+    ] {
         assert!(!created[key].is_null(), "{key} missing in {created}");
     }
     assert_eq!(created["name"], "first");
 
     // With a server running on the same database.
     let (mut child, base, banner) = serve(data);
-    assert!(!banner.iter().any(|l| l.contains("First start")), "an existing application means no default one");
-    let second: Value = serde_json::from_str(&run_ok(&["app", "create", "--name", "second", "--json", "--data-dir", data])).unwrap();
+    assert!(
+        !banner.iter().any(|l| l.contains("First start")),
+        "an existing application means no default one"
+    );
+    let second: Value = serde_json::from_str(&run_ok(&[
+        "app",
+        "create",
+        "--name",
+        "second",
+        "--json",
+        "--data-dir",
+        data,
+    ]))
+    .unwrap();
     assert_ne!(second["client_id"], created["client_id"]);
-    let listed: Value = serde_json::from_str(&run_ok(&["app", "list", "--json", "--data-dir", data])).unwrap();
-    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let listed: Value =
+        serde_json::from_str(&run_ok(&["app", "list", "--json", "--data-dir", data])).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["first", "second"]);
-    assert!(!listed.to_string().contains("secret"), "app list shows no secrets");
+    assert!(
+        !listed.to_string().contains("secret"),
+        "app list shows no secrets"
+    );
     let text = run_ok(&["app", "list", "--data-dir", data]);
     assert!(text.contains("second"));
 
     // The new application can get a token from the running server at once.
     let status = Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u"])
-        .arg(format!("{}:{}", second["client_id"].as_str().unwrap(), second["client_secret"].as_str().unwrap()))
-        .args(["-d", "grant_type=client_credentials", &format!("{base}/oauth/token")])
+        .arg(format!(
+            "{}:{}",
+            second["client_id"].as_str().unwrap(),
+            second["client_secret"].as_str().unwrap()
+        ))
+        .args([
+            "-d",
+            "grant_type=client_credentials",
+            &format!("{base}/oauth/token"),
+        ])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&status.stdout), "200");
 
     sigterm(&child);
-    assert!(wait_exit(&mut child, Duration::from_secs(10)).success(), "SIGTERM is a clean stop");
+    assert!(
+        wait_exit(&mut child, Duration::from_secs(10)).success(),
+        "SIGTERM is a clean stop"
+    );
 }
 
 #[test]
@@ -99,7 +156,10 @@ fn first_start_creates_a_default_application_and_prints_how_to_use_it() {
     let text = banner.join("\n");
     assert!(text.contains("client_id:"), "{text}");
     assert!(text.contains("client_secret:"), "{text}");
-    assert!(text.contains(&format!("{base}/oauth/token")), "a ready-to-paste curl line: {text}");
+    assert!(
+        text.contains(&format!("{base}/oauth/token")),
+        "a ready-to-paste curl line: {text}"
+    );
     sigterm(&child);
     assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
     // Second start: no new default application.
@@ -120,10 +180,17 @@ fn config_example_and_check() {
     assert!(checked.contains("valid"));
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[limits]\nmax_message_bytes = 0\n").unwrap();
-    let out = hubbub().args(["config", "check", "--config", bad.to_str().unwrap()]).output().unwrap();
+    let out = hubbub()
+        .args(["config", "check", "--config", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_message_bytes"));
-    let out = hubbub().args(["config", "check"]).env("HUBBUB_LISTEN", "not-an-address").output().unwrap();
+    let out = hubbub()
+        .args(["config", "check"])
+        .env("HUBBUB_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("HUBBUB_LISTEN"));
 }
