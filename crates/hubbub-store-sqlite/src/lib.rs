@@ -28,6 +28,7 @@ mod driver_error;
 mod group_commit;
 mod options;
 mod queries;
+mod read_cache;
 mod rows;
 mod store;
 mod write_ops;

@@ -6,6 +6,7 @@ use crate::group_commit::{AppendCommand, Command, Counters, Op, Reply, Writer};
 use crate::options::{Durability, SqliteOptions};
 use crate::queries::channels::Role;
 use crate::queries::{applications, channels, messages, users};
+use crate::read_cache::ReadCache;
 use async_trait::async_trait;
 use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
 use hubbub_core::model::*;
@@ -34,6 +35,7 @@ pub struct SqliteStore {
     readers: SqlitePool,
     writer: mpsc::Sender<Command>,
     counters: Arc<Counters>,
+    cache: Arc<ReadCache>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -99,20 +101,33 @@ impl SqliteStore {
 
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
         let counters = Arc::new(Counters::default());
+        let cache = Arc::new(ReadCache::default());
         let writer = Writer::new(
             conn,
             writer_options,
             rx,
             options.max_batch,
             Arc::clone(&counters),
+            Arc::clone(&cache),
         );
-        tokio::spawn(writer.run());
+        // The writer gets a thread of its own: on the shared runtime it would wait
+        // behind thousands of sender tasks at every statement of its batch, and the
+        // batch would hold its transaction (and every caller) that much longer.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("starting the writer runtime: {e}")))?;
+        std::thread::Builder::new()
+            .name("hubbub-sqlite-writer".into())
+            .spawn(move || runtime.block_on(writer.run()))
+            .map_err(|e| Error::Internal(format!("starting the writer thread: {e}")))?;
         tracing::info!(path = %options.path.display(), synchronous = ?options.synchronous,
             readers, "sqlite store open");
         Ok(Self {
             readers: pool,
             writer: tx,
             counters,
+            cache,
         })
     }
 
@@ -233,11 +248,27 @@ impl Store for SqliteStore {
     }
 
     async fn get_user(&self, app: AppId, user: UserId) -> Result<Option<User>> {
-        users::get_user(&self.readers, app, user).await
+        let ticket = match self.cache.user(app, user) {
+            Ok(hit) => return Ok(hit),
+            Err(ticket) => ticket,
+        };
+        let found = users::get_user(&self.readers, app, user).await?;
+        if let Some(u) = &found {
+            self.cache.fill_user(ticket, u);
+        }
+        Ok(found)
     }
 
     async fn get_user_by_name(&self, app: AppId, name: &UserName) -> Result<Option<User>> {
-        users::get_user_by_name(&self.readers, app, name).await
+        let ticket = match self.cache.user_by_name(app, name.as_str()) {
+            Ok(hit) => return Ok(Some(hit)),
+            Err(ticket) => ticket,
+        };
+        let found = users::get_user_by_name(&self.readers, app, name).await?;
+        if let Some(u) = &found {
+            self.cache.fill_user(ticket, u);
+        }
+        Ok(found)
     }
 
     async fn list_users(
@@ -310,7 +341,15 @@ impl Store for SqliteStore {
     }
 
     async fn get_channel(&self, app: AppId, channel: ChannelId) -> Result<Option<Channel>> {
-        channels::get_channel(&self.readers, app, channel).await
+        let ticket = match self.cache.channel(app, channel) {
+            Ok(hit) => return Ok(hit),
+            Err(ticket) => ticket,
+        };
+        let found = channels::get_channel(&self.readers, app, channel).await?;
+        if let Some(c) = &found {
+            self.cache.fill_channel(ticket, c);
+        }
+        Ok(found)
     }
 
     async fn get_channel_by_name(&self, app: AppId, name: &ChannelName) -> Result<Option<Channel>> {

@@ -13,6 +13,7 @@ use super::{AppendCommand, BatchCounts, Deferred, Reply, Writer, settle};
 use crate::driver_error;
 use crate::queries::messages::find_by_idempotency_key;
 use crate::queries::users::user_exists;
+use crate::read_cache::Effect;
 use crate::rows::{KIND_FILE, KIND_TEXT, json_to_db, properties_to_db, ts_to_db};
 use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
 use hubbub_core::model::{Appended, Message, MessageContent, NewMessage, Timestamp, now};
@@ -226,11 +227,12 @@ impl Writer {
             return Err(e);
         }
         match self.plan_and_write(pending).await {
-            Ok(()) => {
+            Ok(effects) => {
                 if let Err(e) = self.exec("RELEASE appends").await {
                     self.poisoned = Some(super::copy_error(&e));
                     return Err(e);
                 }
+                self.effects.extend(effects);
                 Ok(())
             }
             Err(e) => {
@@ -249,7 +251,8 @@ impl Writer {
         }
     }
 
-    async fn plan_and_write(&mut self, pending: &mut [Pending]) -> Result<()> {
+    /// Returns the channels' new positions, for the read cache.
+    async fn plan_and_write(&mut self, pending: &mut [Pending]) -> Result<Vec<Effect>> {
         if self.appends.channels.len() > MAX_CACHED {
             self.appends.channels.clear();
         }
@@ -351,12 +354,18 @@ impl Writer {
             start += n;
         }
 
+        let mut effects = Vec::with_capacity(touched.len());
         for channel in touched {
             let Some(state) = self.appends.channels.get_mut(&channel) else {
                 return Err(Error::internal("channel state vanished while appending"));
             };
             state.dirty = false;
             let (last_seq, last_message_id) = (state.last_seq, state.last_message_id);
+            effects.push(Effect::Appended {
+                channel,
+                last_seq,
+                last_message_id: MessageId(last_message_id),
+            });
             sqlx::query("UPDATE channels SET last_seq = ?, last_message_id = ? WHERE id = ?")
                 .bind(last_seq)
                 .bind(last_message_id)
@@ -365,7 +374,7 @@ impl Writer {
                 .await
                 .map_err(driver_error::map)?;
         }
-        Ok(())
+        Ok(effects)
     }
 
     /// Whether `channel` exists and belongs to `app`, loading its seq on first use.

@@ -20,6 +20,7 @@ mod appends;
 
 use crate::driver_error::{self, is_connection_lost};
 use crate::queries::channels::Role;
+use crate::read_cache::{Effect, ReadCache};
 use crate::write_ops;
 use appends::AppendState;
 use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
@@ -260,6 +261,10 @@ pub(crate) struct Writer {
     max_batch: usize,
     appends: AppendState,
     counters: Arc<Counters>,
+    /// Rows cached for readers, brought up to date after each commit.
+    cache: Arc<ReadCache>,
+    /// What the current batch changed in cached rows (applied only if it commits).
+    effects: Vec<Effect>,
     /// Set when the transaction can no longer be trusted (a SAVEPOINT could not be
     /// released or rolled back): the rest of the batch fails and it is rolled back.
     poisoned: Option<Error>,
@@ -272,6 +277,7 @@ impl Writer {
         rx: mpsc::Receiver<Command>,
         max_batch: usize,
         counters: Arc<Counters>,
+        cache: Arc<ReadCache>,
     ) -> Self {
         Self {
             conn,
@@ -280,6 +286,8 @@ impl Writer {
             max_batch: max_batch.max(1),
             appends: AppendState::new(),
             counters,
+            cache,
+            effects: Vec::new(),
             poisoned: None,
         }
     }
@@ -317,6 +325,7 @@ impl Writer {
 
     async fn reconnect(&mut self) -> Result<()> {
         self.appends.forget();
+        self.cache.clear();
         self.conn = self
             .connect_options
             .connect()
@@ -386,6 +395,9 @@ impl Writer {
         };
         match outcome {
             Ok(()) => {
+                // Cached rows first, so a caller reading after its answer sees its write.
+                self.cache.apply(&self.effects);
+                self.effects.clear();
                 self.counters.commits.fetch_add(1, Ordering::Relaxed);
                 self.counters
                     .messages_appended
@@ -401,6 +413,7 @@ impl Writer {
                 tracing::error!(error = %e, "write transaction failed; rolling back its batch");
                 let _ = self.exec_raw("ROLLBACK").await;
                 self.appends.forget();
+                self.effects.clear();
                 for answer in answers {
                     answer(Some(&e));
                 }
@@ -453,13 +466,17 @@ impl Writer {
                 user,
                 changes,
                 reply,
-            } => settle(
-                reply,
-                write_ops::update_user(conn, app, user, changes).await,
-            ),
+            } => {
+                self.effects.push(Effect::UserChanged(user));
+                settle(
+                    reply,
+                    write_ops::update_user(conn, app, user, changes).await,
+                )
+            }
             Op::DeleteUser { app, user, reply } => {
                 let result = write_ops::delete_user(conn, app, user).await;
                 self.appends.forget_user(app, user);
+                self.effects.push(Effect::UserChanged(user));
                 settle(reply, result)
             }
             Op::SetUserSecret {
@@ -489,10 +506,13 @@ impl Writer {
                 channel,
                 changes,
                 reply,
-            } => settle(
-                reply,
-                write_ops::update_channel(conn, app, channel, changes).await,
-            ),
+            } => {
+                self.effects.push(Effect::ChannelChanged(channel));
+                settle(
+                    reply,
+                    write_ops::update_channel(conn, app, channel, changes).await,
+                )
+            }
             Op::DeleteChannel {
                 app,
                 channel,
@@ -500,6 +520,7 @@ impl Writer {
             } => {
                 let result = write_ops::delete_channel(conn, app, channel).await;
                 self.appends.forget_channel(channel);
+                self.effects.push(Effect::ChannelChanged(channel));
                 settle(reply, result)
             }
             Op::AddRole {
@@ -535,8 +556,16 @@ impl Writer {
                 app,
                 message,
                 reply,
-            } => settle(reply, write_ops::delete_message(conn, app, message).await),
+            } => {
+                let result = write_ops::delete_message(conn, app, message).await;
+                if let Ok(deleted) = &result {
+                    self.effects
+                        .push(Effect::ChannelChanged(deleted.message.channel_id));
+                }
+                settle(reply, result)
+            }
             Op::DeleteAllMessages { app, reply } => {
+                self.effects.push(Effect::AppChannelsChanged(app));
                 settle(reply, write_ops::delete_all_messages(conn, app).await)
             }
             Op::MarkRead {

@@ -141,6 +141,16 @@ fn push_channel_filter<'a>(
         qb.push_bind(user.0);
         qb.push(")");
     }
+    // The engine resolves names into `members`; honouring them here too keeps the
+    // store correct if it is called directly.
+    for name in &filter.member_names {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM channel_members cm JOIN users mu ON mu.id = cm.user_id \
+             WHERE cm.channel_id = c.id AND mu.app_id = c.app_id AND mu.name = ",
+        );
+        qb.push_bind(name.as_str());
+        qb.push(")");
+    }
     if let Some(from) = filter.created_from {
         qb.push(" AND c.created_at >= ");
         qb.push_bind(ts_to_db(from));
