@@ -5,11 +5,17 @@
 //! and prints messages/s, ack latency percentiles and — given `--server-pid` — the
 //! server's CPU time per message, read from `/proc/<pid>/stat`.
 //!
+//! `hubbub-bench ws --viewers N --publishers M --rate R --duration T` loads the realtime
+//! gateway: N WebSocket viewers of one channel (in child processes), checking every
+//! delivery, and prints deliveries/s, latency percentiles, CPU per delivery and memory
+//! per connection (see `ws.rs`).
+//!
 //! Runs against loopback (or the project's own test hosts) only; every loop is
 //! bounded by a message count.
 
 mod proc_stat;
 mod rest;
+mod ws;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +30,11 @@ struct Cli {
 enum Command {
     /// Durable sends through the REST API.
     Rest(rest::RestArgs),
+    /// Realtime fan-out: N WebSocket viewers, M REST publishers, R msg/s, T seconds.
+    Ws(ws::WsArgs),
+    /// A viewer process of `ws` (started by it).
+    #[command(hide = true)]
+    WsViewers(ws::ViewersArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +44,7 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Command::Rest(args) => runtime.block_on(rest::run(args)),
+        Command::Ws(args) => runtime.block_on(ws::run(args)),
+        Command::WsViewers(args) => runtime.block_on(ws::run_viewers(args)),
     }
 }

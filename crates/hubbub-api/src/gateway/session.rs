@@ -22,6 +22,11 @@
 //! "group_tag"?: "..."}` (or just a JSON string: the body). It is a send through the
 //! engine, exactly like REST; the reply comes after the commit.
 //!
+//! # Join and leave
+//! Pushed to the channel's subscribers when the channel's `join_leave_events` is on
+//! (the default; off for big live rooms, where `presence_stats` serves), for users
+//! only: anonymous viewers count in presence but are never announced.
+//!
 //! # RPC methods
 //! * `typing` `{"channel", "keys"?}` — a `keystrokes` event (not stored);
 //! * `delete_message` `{"message_id"}` — the author or a moderator deletes a message;
@@ -430,7 +435,10 @@ impl Session {
             client: self.client.clone(),
             user: Arc::from(self.identity().user_name()),
         };
-        if self.gw.presence.join(key.0, key.1, entry) && join_leave {
+        // Anonymous viewers count in presence but are not announced: a big live room
+        // would otherwise push every viewer's arrival to every other viewer.
+        let announce = join_leave && !entry.user.is_empty();
+        if self.gw.presence.join(key.0, key.1, entry) && announce {
             self.announce(key, &req.channel, "join", Some(hub_id));
         }
         Ok(None)
@@ -452,7 +460,7 @@ impl Session {
                 .gw
                 .presence
                 .leave(sub.key.0, sub.key.1, &self.client)
-                .is_some()
+                .is_some_and(|entry| !entry.user.is_empty())
                 && sub.join_leave
             {
                 self.announce(sub.key, channel, "leave", None);
