@@ -90,13 +90,24 @@ CREATE TABLE channel_moderators (
 
 CREATE INDEX channel_moderators_by_user ON channel_moderators (user_id, channel_id);
 
+-- Every index and constraint on messages is paid on every append, the hot path of a
+-- live chat, so messages carry only what their reads need:
+-- * UNIQUE (channel_id, seq) serves channel history, recovery by seq and unread counts.
+--   Within a channel ids and seqs grow together (the single writer assigns both in the
+--   same order), so history paged by id cursors is read in seq order through it.
+-- * (app_id, id) serves application-wide lists (and sender filters without a channel).
+-- * The idempotency index holds only keyed messages.
+-- There is no index by author: with many authors its inserts land on scattered pages.
+-- There is no foreign key to channels: the writer checks the channel of every append,
+-- and deleting a channel deletes its messages explicitly (a foreign key would also
+-- force a statement journal onto every multi-row INSERT).
 -- user_id is kept when the author is deleted (the message stays a user message whose
--- author no longer resolves), so it has no foreign key. sender_key is the user id, or
--- 0 for system messages: the scope of an idempotency key.
+-- author no longer resolves). sender_key is the user id, or 0 for system messages: the
+-- scope of an idempotency key.
 CREATE TABLE messages (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     app_id          INTEGER NOT NULL,
-    channel_id      INTEGER NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    channel_id      INTEGER NOT NULL,
     seq             INTEGER NOT NULL,
     user_id         INTEGER,
     sender_key      INTEGER NOT NULL,
@@ -114,8 +125,6 @@ CREATE TABLE messages (
 );
 
 CREATE INDEX messages_by_app ON messages (app_id, id);
-CREATE INDEX messages_by_channel ON messages (channel_id, id);
-CREATE INDEX messages_by_user ON messages (user_id, id);
 CREATE UNIQUE INDEX messages_idempotency
     ON messages (app_id, sender_key, idempotency_key)
     WHERE idempotency_key IS NOT NULL;

@@ -144,6 +144,7 @@ impl SqliteStore {
             let _ = done.await;
         }
         self.readers.close().await;
+        self.cache.clear();
     }
 
     async fn write<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T> {

@@ -154,6 +154,7 @@ suite!($
     a_failing_append_does_not_fail_its_neighbours,
     get_message_joins_the_author,
     list_messages_cursor_paging,
+    reads_see_acknowledged_writes,
     list_messages_filters,
     messages_after_seq_is_oldest_first,
     update_message_sets_edited_at_only_on_body_change,

@@ -478,6 +478,160 @@ pub async fn list_messages_cursor_paging(store: Arc<dyn Store>) {
     assert_eq!(bodies(&n0), ["m2", "m1", "m0"]);
     assert!(n0.has_more);
     assert_eq!(n0.total, 10);
+
+    // The same within one channel, with messages of another channel interleaved.
+    let d = channel(s, a, "other", &[]).await;
+    let in_c = MessageFilter {
+        channel_id: Some(c.id),
+        ..Default::default()
+    };
+    let mut foreign = Vec::new();
+    for i in 10..14 {
+        ids.push(send(s, a, c.id, None, &format!("m{i}")).await.id);
+        foreign.push(send(s, a, d.id, None, &format!("d{i}")).await.id);
+    }
+    let p = s
+        .list_messages(a, &in_c, &older(3, Some(ids[12])))
+        .await
+        .unwrap();
+    assert_eq!(bodies(&p), ["m11", "m10", "m9"]);
+    assert!(p.has_more);
+    assert_eq!(p.total, 14);
+    let p = s
+        .list_messages(a, &in_c, &newer(3, Some(ids[9])))
+        .await
+        .unwrap();
+    assert_eq!(bodies(&p), ["m12", "m11", "m10"]);
+    assert!(p.has_more);
+    // A cursor from another channel still splits by id.
+    let p = s
+        .list_messages(a, &in_c, &older(2, Some(foreign[1])))
+        .await
+        .unwrap();
+    assert_eq!(bodies(&p), ["m11", "m10"]);
+    let p = s
+        .list_messages(a, &in_c, &newer(2, Some(foreign[1])))
+        .await
+        .unwrap();
+    assert_eq!(bodies(&p), ["m13", "m12"]);
+    assert!(!p.has_more);
+    // A cursor whose message was deleted still works, in both directions.
+    s.delete_message(a, ids[8]).await.unwrap();
+    let p = s
+        .list_messages(a, &in_c, &older(3, Some(ids[8])))
+        .await
+        .unwrap();
+    assert_eq!(bodies(&p), ["m7", "m6", "m5"]);
+    assert!(p.has_more);
+    let p = s
+        .list_messages(a, &in_c, &newer(3, Some(ids[8])))
+        .await
+        .unwrap();
+    assert_eq!(bodies(&p), ["m11", "m10", "m9"]);
+    assert!(p.has_more);
+    let p = s
+        .list_messages(a, &all, &newer(3, Some(ids[8])))
+        .await
+        .unwrap();
+    assert_eq!(bodies(&p), ["d10", "m10", "m9"]);
+}
+
+pub async fn reads_see_acknowledged_writes(store: Arc<dyn Store>) {
+    let a = app(store.as_ref(), "coherent").await;
+    let u = user(store.as_ref(), a, "u").await;
+    let c = channel(store.as_ref(), a, "room", &[u.id]).await;
+    // Writers check what they read right after each acknowledged write, while readers
+    // hammer the same rows (so any cache in front of the store is exercised).
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                for _ in 0..200 {
+                    let seen = store.get_channel(a, c.id).await.unwrap().unwrap();
+                    assert!(seen.last_seq >= 0);
+                    store.get_user(a, u.id).await.unwrap().unwrap();
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..8)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut newest = MessageId(0);
+                for i in 0..40 {
+                    let m = store
+                        .append_message(a, text(c.id, Some(u.id), &format!("t{t} m{i}")))
+                        .await
+                        .unwrap()
+                        .message;
+                    let seen = store.get_channel(a, c.id).await.unwrap().unwrap();
+                    assert!(
+                        seen.last_seq >= m.seq,
+                        "a read after the ack sees the write"
+                    );
+                    assert!(seen.last_message_id >= Some(m.id));
+                    assert!(store.get_message(a, m.id).await.unwrap().is_some());
+                    newest = newest.max(m.id);
+                }
+                newest
+            })
+        })
+        .collect();
+    for r in join_all(readers).await {
+        r.expect("reader");
+    }
+    let mut newest = MessageId(0);
+    for w in join_all(writers).await {
+        newest = newest.max(w.expect("writer"));
+    }
+    let final_channel = store.get_channel(a, c.id).await.unwrap().unwrap();
+    assert_eq!(final_channel.last_seq, 320);
+    assert_eq!(final_channel.last_message_id, Some(newest));
+
+    // Changes to the channel and the user are visible at once, by id and by name.
+    let renamed = store
+        .update_channel(
+            a,
+            c.id,
+            hubbub_core::model::ChannelChanges {
+                properties: Some(props(json!({"v": 2}))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.get_channel(a, c.id).await.unwrap(), Some(renamed));
+    let changed = store
+        .update_user(
+            a,
+            u.id,
+            hubbub_core::model::UserChanges {
+                presence_status: Some("AWAY".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_user(a, u.id).await.unwrap(),
+        Some(changed.clone())
+    );
+    assert_eq!(
+        store.get_user_by_name(a, &u.name).await.unwrap(),
+        Some(changed)
+    );
+    store.delete_user(a, u.id).await.unwrap();
+    assert_eq!(store.get_user(a, u.id).await.unwrap(), None);
+    assert_eq!(store.get_user_by_name(a, &u.name).await.unwrap(), None);
+    let last = store.get_channel(a, c.id).await.unwrap().unwrap();
+    store.delete_message(a, newest).await.unwrap();
+    let after = store.get_channel(a, c.id).await.unwrap().unwrap();
+    assert_eq!(after.last_seq, last.last_seq);
+    assert!(after.last_message_id < Some(newest));
+    store.delete_channel(a, c.id).await.unwrap();
+    assert_eq!(store.get_channel(a, c.id).await.unwrap(), None);
 }
 
 pub async fn list_messages_filters(store: Arc<dyn Store>) {

@@ -9,8 +9,9 @@
 //!
 //! Inside the transaction each command is isolated: an ordinary write runs in its own
 //! SAVEPOINT, so one that fails (a name conflict, a missing row) is rolled back alone.
-//! Consecutive appends are coalesced into multi-row INSERTs (see [`appends`]); if such
-//! a group fails as a whole, its messages are retried one by one.
+//! The batch's appends run first, coalesced into multi-row INSERTs (see [`appends`]);
+//! if that group fails as a whole, the transaction is restarted and its messages are
+//! retried one by one, each in a SAVEPOINT.
 //!
 //! Being the only writer, the task may cache what only writes change: each channel's
 //! `last_seq`, the next message id, which users exist. The caches are dropped whenever
@@ -369,24 +370,27 @@ impl Writer {
             return shutdown;
         }
 
+        // Commands of one batch are concurrent — none of their callers has been
+        // answered — so any order among them is a valid serial order. Appends go
+        // first: at the head of the transaction they need no SAVEPOINT (whose
+        // sub-journal copies every page a savepoint touches), because a failed group
+        // can roll back the transaction itself and be retried message by message.
         let mut answers: Vec<Deferred> = Vec::with_capacity(batch.len());
         let mut counts = BatchCounts::default();
         let mut appends: Vec<AppendCommand> = Vec::new();
+        let mut ops: Vec<Op> = Vec::new();
         for cmd in batch {
             match cmd {
                 Command::Append(a) => appends.push(a),
-                Command::Op(op) => {
-                    if !appends.is_empty() {
-                        let run = std::mem::take(&mut appends);
-                        self.apply_appends(run, &mut answers, &mut counts).await;
-                    }
-                    self.apply_op(op, &mut answers, &mut counts).await;
-                }
+                Command::Op(op) => ops.push(op),
                 Command::Shutdown(ack) => shutdown = Some(ack),
             }
         }
         if !appends.is_empty() {
             self.apply_appends(appends, &mut answers, &mut counts).await;
+        }
+        for op in ops {
+            self.apply_op(op, &mut answers, &mut counts).await;
         }
 
         let outcome = match self.poisoned.take() {

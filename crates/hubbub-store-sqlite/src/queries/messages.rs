@@ -101,6 +101,63 @@ fn push_message_filter<'a>(
     }
 }
 
+/// The page query of [`list_messages`]; fetches one row more than the page size.
+///
+/// Within a channel, ids and seqs grow together (the single writer assigns both in
+/// the same order), so a channel's history is read in seq order through its
+/// `UNIQUE (channel_id, seq)` index, the cursor id translated to a seq bound. The id
+/// condition stays as well, so the result is right even when the cursor message is
+/// gone (then the bound is looked up, or left out).
+fn page_query<'a>(
+    app: AppId,
+    filter: &'a MessageFilter,
+    cursor: &CursorRequest,
+    size: u32,
+) -> QueryBuilder<'a, Sqlite> {
+    let newer = cursor.direction == CursorDirection::Newer;
+    let mut select = QueryBuilder::new(message_view_select!());
+    push_message_filter(&mut select, app, filter);
+    if let Some(at) = cursor.cursor {
+        select.push(if newer {
+            " AND m.id > "
+        } else {
+            " AND m.id < "
+        });
+        select.push_bind(at.0);
+        if let Some(channel) = filter.channel_id {
+            select.push(if newer {
+                " AND m.seq > "
+            } else {
+                " AND m.seq < "
+            });
+            select.push("coalesce((SELECT x.seq FROM messages x WHERE x.id = ");
+            select.push_bind(at.0);
+            select.push(" AND x.channel_id = ");
+            select.push_bind(channel.0);
+            if newer {
+                // A vanished cursor: the seq of the newest message below it.
+                select.push("), (SELECT x.seq FROM messages x WHERE x.channel_id = ");
+                select.push_bind(channel.0);
+                select.push(" AND x.id < ");
+                select.push_bind(at.0);
+                select.push(" ORDER BY x.seq DESC LIMIT 1), 0)");
+            } else {
+                select.push("), 9223372036854775807)");
+            }
+        }
+    }
+    let order = match (filter.channel_id.is_some(), newer) {
+        (true, false) => " ORDER BY m.seq DESC LIMIT ",
+        (true, true) => " ORDER BY m.seq ASC LIMIT ",
+        (false, false) => " ORDER BY m.id DESC LIMIT ",
+        (false, true) => " ORDER BY m.id ASC LIMIT ",
+    };
+    select.push(order);
+    // One more than asked tells whether there is more beyond this page.
+    select.push_bind(i64::from(size) + 1);
+    select
+}
+
 /// Messages matching `filter`, newest first. `Older` takes the `size` messages just
 /// below the cursor (or the newest without one); `Newer` the `size` messages just above
 /// it (or the oldest without one), still returned newest first.
@@ -111,25 +168,7 @@ pub(crate) async fn list_messages(
     cursor: &CursorRequest,
 ) -> Result<CursorPage<MessageView>> {
     let size = cursor.size.clamp(1, MAX_PAGE_SIZE);
-    let mut select = QueryBuilder::new(message_view_select!());
-    push_message_filter(&mut select, app, filter);
-    let newer = cursor.direction == CursorDirection::Newer;
-    if let Some(at) = cursor.cursor {
-        select.push(if newer {
-            " AND m.id > "
-        } else {
-            " AND m.id < "
-        });
-        select.push_bind(at.0);
-    }
-    select.push(if newer {
-        " ORDER BY m.id ASC LIMIT "
-    } else {
-        " ORDER BY m.id DESC LIMIT "
-    });
-    // One more than asked tells whether there is more beyond this page.
-    select.push_bind(i64::from(size) + 1);
-    let rows = select
+    let rows = page_query(app, filter, cursor, size)
         .build()
         .fetch_all(pool)
         .await
@@ -140,7 +179,7 @@ pub(crate) async fn list_messages(
         .take(size as usize)
         .map(message_view)
         .collect::<Result<Vec<_>>>()?;
-    if newer {
+    if cursor.direction == CursorDirection::Newer {
         items.reverse();
     }
 
@@ -198,4 +237,96 @@ pub(crate) async fn count_unread(
     .await
     .map_err(driver_error::map)?;
     Ok(u64::try_from(count).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The hot reads must be served by an index, never by a scan plus a sort.
+
+    use super::*;
+    use crate::{SqliteOptions, SqliteStore};
+    use hubbub_core::ids::UserId;
+    use sqlx::sqlite::SqliteConnectOptions;
+
+    async fn plan_of(pool: &SqlitePool, sql: &str) -> String {
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .fetch_all(pool)
+                .await
+                .expect("explain");
+        rows.into_iter()
+            .map(|r| r.3)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
+    #[tokio::test]
+    async fn channel_history_uses_the_seq_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("plans.db");
+        let store = SqliteStore::open(SqliteOptions::new(&path))
+            .await
+            .expect("open");
+        let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&path))
+            .await
+            .expect("pool");
+        let in_channel = MessageFilter {
+            channel_id: Some(ChannelId(1)),
+            ..Default::default()
+        };
+        let with_cursor = |direction| CursorRequest {
+            size: 25,
+            cursor: Some(MessageId(100)),
+            direction,
+        };
+        let cases = [
+            (CursorRequest::default(), "(channel_id=?)"),
+            (
+                with_cursor(CursorDirection::Older),
+                "(channel_id=? AND seq<?)",
+            ),
+            (
+                with_cursor(CursorDirection::Newer),
+                "(channel_id=? AND seq>?)",
+            ),
+        ];
+        for (cursor, expected) in cases {
+            let query = page_query(AppId(1), &in_channel, &cursor, 25);
+            let plan = plan_of(&pool, query.sql()).await;
+            assert!(plan.contains(expected), "{cursor:?}: {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{cursor:?}: {plan}");
+        }
+
+        let app_wide = MessageFilter::default();
+        let plan = plan_of(
+            &pool,
+            page_query(AppId(1), &app_wide, &CursorRequest::default(), 25).sql(),
+        )
+        .await;
+        assert!(plan.contains("messages_by_app"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+
+        let recovery = plan_of(
+            &pool,
+            concat!(
+                message_view_select!(),
+                " WHERE m.app_id = ? AND m.channel_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
+            ),
+        )
+        .await;
+        assert!(recovery.contains("(channel_id=? AND seq>?)"), "{recovery}");
+
+        let by_sender = MessageFilter {
+            channel_id: Some(ChannelId(1)),
+            sender: Some(UserId(7)),
+            ..Default::default()
+        };
+        let plan = plan_of(
+            &pool,
+            page_query(AppId(1), &by_sender, &CursorRequest::default(), 25).sql(),
+        )
+        .await;
+        assert!(plan.contains("(channel_id=?)"), "{plan}");
+        store.close().await;
+    }
 }
