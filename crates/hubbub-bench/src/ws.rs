@@ -164,7 +164,10 @@ struct ViewerStats {
 
 /// Parses `"offset":N` of a publication line, and the `t=` timestamp of its body.
 fn parse_publication(line: &str) -> Option<(i64, Option<u64>)> {
-    if !line.contains("\"pub\"") {
+    // `{"push":{"channel":"…","pub":…`: the marker sits right after the short channel
+    // name, so only the head of the line is searched.
+    let head = &line.as_bytes()[..line.len().min(96)];
+    if !line.starts_with("{\"push\":") || !head.windows(6).any(|w| w == b"\"pub\":") {
         return None;
     }
     let at = line.rfind("\"offset\":")? + 9;

@@ -125,7 +125,7 @@ impl Default for RealtimeSection {
             queue_max_bytes: 1_048_576,
             write_coalesce_ms: 0,
             recovery_max_publications: 1000,
-            ws_buffer_bytes: 4096,
+            ws_buffer_bytes: 1024,
             autobahn_echo: false,
         }
     }
@@ -220,12 +220,11 @@ impl std::fmt::Debug for Config {
 
 /// Hides the password of a `scheme://user:password@host/...` URL.
 pub fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((userinfo, host)) = rest.split_once('@') {
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:[redacted]@{host}");
-            }
-        }
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:[redacted]@{host}");
     }
     url.to_owned()
 }
@@ -457,7 +456,7 @@ write_coalesce_ms = 0
 # Most messages a resubscribe or SSE resume recovers; beyond: recovered = false.
 recovery_max_publications = 1000
 # Read and write buffer of each WebSocket, in bytes.
-ws_buffer_bytes = 4096
+ws_buffer_bytes = 1024
 # Serve /connection/autobahn-echo; only for scripts/autobahn.sh (HUBBUB_REALTIME_AUTOBAHN_ECHO).
 autobahn_echo = false
 "#;

@@ -96,7 +96,7 @@ impl Default for RealtimeConfig {
             write_coalesce: Duration::ZERO,
             recovery_max_publications: 1000,
             history_max_limit: 1000,
-            ws_buffer_bytes: 4096,
+            ws_buffer_bytes: 1024,
             connect_timeout: Duration::from_secs(10),
             sse_keepalive: Duration::from_secs(15),
             shutdown_grace: Duration::from_secs(5),

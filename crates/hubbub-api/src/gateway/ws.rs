@@ -145,7 +145,9 @@ async fn read_loop(
             outbox.close(MESSAGE_TOO_BIG);
             return Some(stream);
         }
-        if let Flow::Close(d) = session.handle_frame(text.as_str()).await {
+        // Boxed: command handling has large futures (store calls); kept on the heap
+        // only while a command runs, an idle connection's task stays small.
+        if let Flow::Close(d) = Box::pin(session.handle_frame(text.as_str())).await {
             outbox.close(d.closing());
             return Some(stream);
         }
