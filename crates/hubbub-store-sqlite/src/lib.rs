@@ -3,8 +3,10 @@
 //! hubbub's [`Store`](hubbub_core::store::Store) on an SQLite file, through sqlx: the
 //! default storage of a single node.
 //!
-//! * **Reads** go to a pool of read-only connections. In WAL mode they never wait for
-//!   the writer and always see the last committed state.
+//! * **Reads** go to a small pool of read-only connections (`reader_pool`). In WAL
+//!   mode they never wait for the writer and always see the last committed state.
+//!   Channels and users — read on every message send — are also cached
+//!   (`read_cache`), kept exact by the writer after each commit.
 //! * **Writes** — every mutating method — go as typed commands to one writer task that
 //!   owns the only read-write connection and commits them in groups
 //!   (`group_commit`): one fsync per batch, callers answered after the commit.
@@ -29,6 +31,7 @@ mod group_commit;
 mod options;
 mod queries;
 mod read_cache;
+mod reader_pool;
 mod rows;
 mod store;
 mod write_ops;

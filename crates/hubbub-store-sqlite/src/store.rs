@@ -7,6 +7,7 @@ use crate::options::{Durability, SqliteOptions};
 use crate::queries::channels::Role;
 use crate::queries::{applications, channels, messages, users};
 use crate::read_cache::ReadCache;
+use crate::reader_pool::ReaderPool;
 use async_trait::async_trait;
 use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
 use hubbub_core::model::*;
@@ -16,11 +17,8 @@ use hubbub_core::store::{Store, StoreStats};
 use hubbub_core::{Error, Result};
 use sqlx::ConnectOptions;
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// The schema, embedded at build time.
@@ -32,7 +30,7 @@ const STATEMENT_CACHE: usize = 256;
 /// hubbub's store on an SQLite file. Cheap to share behind an `Arc`; dropping the last
 /// handle stops the writer after its current batch.
 pub struct SqliteStore {
-    readers: SqlitePool,
+    readers: ReaderPool,
     writer: mpsc::Sender<Command>,
     counters: Arc<Counters>,
     cache: Arc<ReadCache>,
@@ -86,18 +84,7 @@ impl SqliteStore {
         MIGRATOR.run(&mut conn).await.map_err(migrate_error)?;
 
         let readers = options.readers.max(1);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(readers)
-            .min_connections(readers)
-            // A ping per acquire would double the cost of every read; a broken
-            // connection shows up as an error on first use instead.
-            .test_before_acquire(false)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(driver_error::map)?;
+        let pool = ReaderPool::open(base.read_only(true), readers as usize).await?;
 
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
         let counters = Arc::new(Counters::default());
@@ -143,7 +130,7 @@ impl SqliteStore {
         if self.writer.send(Command::Shutdown(ack)).await.is_ok() {
             let _ = done.await;
         }
-        self.readers.close().await;
+        self.readers.close();
         self.cache.clear();
     }
 
@@ -169,11 +156,13 @@ impl Store for SqliteStore {
         if self.writer.is_closed() {
             return Err(writer_gone());
         }
-        let applied: Vec<i64> =
+        let mut reader = self.readers.acquire().await?;
+        let applied: Result<Vec<i64>> =
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
-                .fetch_all(&self.readers)
+                .fetch_all(&mut *reader)
                 .await
-                .map_err(driver_error::map)?;
+                .map_err(driver_error::map);
+        let applied = reader.check(applied)?;
         for migration in MIGRATOR.iter() {
             if !applied.contains(&migration.version) {
                 return Err(Error::Unavailable(format!(
@@ -196,15 +185,21 @@ impl Store for SqliteStore {
     }
 
     async fn list_applications(&self) -> Result<Vec<Application>> {
-        applications::list_applications(&self.readers).await
+        let mut reader = self.readers.acquire().await?;
+        let result = applications::list_applications(&mut *reader).await;
+        reader.check(result)
     }
 
     async fn get_application(&self, app: AppId) -> Result<Option<Application>> {
-        applications::get_application(&self.readers, app).await
+        let mut reader = self.readers.acquire().await?;
+        let result = applications::get_application(&mut *reader, app).await;
+        reader.check(result)
     }
 
     async fn find_credentials(&self, client_id: &str) -> Result<Option<AppCredentials>> {
-        applications::find_credentials(&self.readers, client_id).await
+        let mut reader = self.readers.acquire().await?;
+        let result = applications::find_credentials(&mut *reader, client_id).await;
+        reader.check(result)
     }
 
     async fn update_app_settings(&self, app: AppId, settings: AppSettings) -> Result<Application> {
@@ -235,7 +230,9 @@ impl Store for SqliteStore {
     }
 
     async fn find_access_token(&self, token_hash: &str) -> Result<Option<(AppId, Timestamp)>> {
-        applications::find_access_token(&self.readers, token_hash).await
+        let mut reader = self.readers.acquire().await?;
+        let result = applications::find_access_token(&mut *reader, token_hash).await;
+        reader.check(result)
     }
 
     async fn purge_expired_tokens(&self, now: Timestamp) -> Result<u64> {
@@ -253,7 +250,9 @@ impl Store for SqliteStore {
             Ok(hit) => return Ok(hit),
             Err(ticket) => ticket,
         };
-        let found = users::get_user(&self.readers, app, user).await?;
+        let mut reader = self.readers.acquire().await?;
+        let found = users::get_user(&mut *reader, app, user).await;
+        let found = reader.check(found)?;
         if let Some(u) = &found {
             self.cache.fill_user(ticket, u);
         }
@@ -265,7 +264,9 @@ impl Store for SqliteStore {
             Ok(hit) => return Ok(Some(hit)),
             Err(ticket) => ticket,
         };
-        let found = users::get_user_by_name(&self.readers, app, name).await?;
+        let mut reader = self.readers.acquire().await?;
+        let found = users::get_user_by_name(&mut *reader, app, name).await;
+        let found = reader.check(found)?;
         if let Some(u) = &found {
             self.cache.fill_user(ticket, u);
         }
@@ -278,7 +279,9 @@ impl Store for SqliteStore {
         filter: &UserFilter,
         page: &PageRequest,
     ) -> Result<Page<User>> {
-        users::list_users(&self.readers, app, filter, page).await
+        let mut reader = self.readers.acquire().await?;
+        let result = users::list_users(&mut *reader, app, filter, page).await;
+        reader.check(result)
     }
 
     async fn update_user(&self, app: AppId, user: UserId, changes: UserChanges) -> Result<User> {
@@ -303,7 +306,9 @@ impl Store for SqliteStore {
         user: UserId,
         name: &SecretName,
     ) -> Result<Option<serde_json::Value>> {
-        users::get_user_secret(&self.readers, app, user, name).await
+        let mut reader = self.readers.acquire().await?;
+        let result = users::get_user_secret(&mut *reader, app, user, name).await;
+        reader.check(result)
     }
 
     async fn set_user_secret(
@@ -346,7 +351,9 @@ impl Store for SqliteStore {
             Ok(hit) => return Ok(hit),
             Err(ticket) => ticket,
         };
-        let found = channels::get_channel(&self.readers, app, channel).await?;
+        let mut reader = self.readers.acquire().await?;
+        let found = channels::get_channel(&mut *reader, app, channel).await;
+        let found = reader.check(found)?;
         if let Some(c) = &found {
             self.cache.fill_channel(ticket, c);
         }
@@ -354,11 +361,15 @@ impl Store for SqliteStore {
     }
 
     async fn get_channel_by_name(&self, app: AppId, name: &ChannelName) -> Result<Option<Channel>> {
-        channels::get_channel_by_name(&self.readers, app, name).await
+        let mut reader = self.readers.acquire().await?;
+        let result = channels::get_channel_by_name(&mut *reader, app, name).await;
+        reader.check(result)
     }
 
     async fn find_direct_channel(&self, app: AppId, direct_key: &str) -> Result<Option<Channel>> {
-        channels::find_direct_channel(&self.readers, app, direct_key).await
+        let mut reader = self.readers.acquire().await?;
+        let result = channels::find_direct_channel(&mut *reader, app, direct_key).await;
+        reader.check(result)
     }
 
     async fn list_channels(
@@ -367,7 +378,9 @@ impl Store for SqliteStore {
         filter: &ChannelFilter,
         page: &PageRequest,
     ) -> Result<Page<Channel>> {
-        channels::list_channels(&self.readers, app, filter, page).await
+        let mut reader = self.readers.acquire().await?;
+        let result = channels::list_channels(&mut *reader, app, filter, page).await;
+        reader.check(result)
     }
 
     async fn update_channel(
@@ -419,7 +432,9 @@ impl Store for SqliteStore {
     }
 
     async fn is_member(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<bool> {
-        channels::has_role(&self.readers, Role::Member, app, channel, user).await
+        let mut reader = self.readers.acquire().await?;
+        let result = channels::has_role(&mut *reader, Role::Member, app, channel, user).await;
+        reader.check(result)
     }
 
     async fn list_members(
@@ -428,7 +443,9 @@ impl Store for SqliteStore {
         channel: ChannelId,
         page: &PageRequest,
     ) -> Result<Page<User>> {
-        channels::list_role(&self.readers, Role::Member, app, channel, page).await
+        let mut reader = self.readers.acquire().await?;
+        let result = channels::list_role(&mut *reader, Role::Member, app, channel, page).await;
+        reader.check(result)
     }
 
     async fn list_memberships(
@@ -437,11 +454,15 @@ impl Store for SqliteStore {
         channel: ChannelId,
         page: &PageRequest,
     ) -> Result<Page<Membership>> {
-        channels::list_memberships(&self.readers, app, channel, page).await
+        let mut reader = self.readers.acquire().await?;
+        let result = channels::list_memberships(&mut *reader, app, channel, page).await;
+        reader.check(result)
     }
 
     async fn direct_members(&self, app: AppId, channel: ChannelId) -> Result<Vec<User>> {
-        channels::direct_members(&self.readers, app, channel).await
+        let mut reader = self.readers.acquire().await?;
+        let result = channels::direct_members(&mut *reader, app, channel).await;
+        reader.check(result)
     }
 
     // ----- moderators ---------------------------------------------------------------
@@ -469,7 +490,9 @@ impl Store for SqliteStore {
     }
 
     async fn is_moderator(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<bool> {
-        channels::has_role(&self.readers, Role::Moderator, app, channel, user).await
+        let mut reader = self.readers.acquire().await?;
+        let result = channels::has_role(&mut *reader, Role::Moderator, app, channel, user).await;
+        reader.check(result)
     }
 
     async fn list_moderators(
@@ -478,7 +501,9 @@ impl Store for SqliteStore {
         channel: ChannelId,
         page: &PageRequest,
     ) -> Result<Page<User>> {
-        channels::list_role(&self.readers, Role::Moderator, app, channel, page).await
+        let mut reader = self.readers.acquire().await?;
+        let result = channels::list_role(&mut *reader, Role::Moderator, app, channel, page).await;
+        reader.check(result)
     }
 
     // ----- messages -----------------------------------------------------------------
@@ -489,7 +514,9 @@ impl Store for SqliteStore {
     }
 
     async fn get_message(&self, app: AppId, message: MessageId) -> Result<Option<MessageView>> {
-        messages::get_message_view(&self.readers, app, message).await
+        let mut reader = self.readers.acquire().await?;
+        let result = messages::get_message_view(&mut *reader, app, message).await;
+        reader.check(result)
     }
 
     async fn list_messages(
@@ -498,7 +525,9 @@ impl Store for SqliteStore {
         filter: &MessageFilter,
         cursor: &CursorRequest,
     ) -> Result<CursorPage<MessageView>> {
-        messages::list_messages(&self.readers, app, filter, cursor).await
+        let mut reader = self.readers.acquire().await?;
+        let result = messages::list_messages(&mut *reader, app, filter, cursor).await;
+        reader.check(result)
     }
 
     async fn messages_after_seq(
@@ -508,7 +537,10 @@ impl Store for SqliteStore {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<MessageView>> {
-        messages::messages_after_seq(&self.readers, app, channel, after_seq, limit).await
+        let mut reader = self.readers.acquire().await?;
+        let result =
+            messages::messages_after_seq(&mut *reader, app, channel, after_seq, limit).await;
+        reader.check(result)
     }
 
     async fn update_message(
@@ -559,6 +591,8 @@ impl Store for SqliteStore {
     }
 
     async fn count_unread(&self, app: AppId, user: UserId) -> Result<u64> {
-        messages::count_unread(&self.readers, app, user).await
+        let mut reader = self.readers.acquire().await?;
+        let result = messages::count_unread(&mut *reader, app, user).await;
+        reader.check(result)
     }
 }

@@ -12,7 +12,7 @@ use hubbub_core::model::{Channel, ChannelFilter, Membership, User};
 use hubbub_core::names::ChannelName;
 use hubbub_core::paging::{Page, PageRequest, SortField};
 use hubbub_core::{Error, Result};
-use sqlx::{Executor, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
 
 /// The two role tables a user can have in a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +165,7 @@ fn push_channel_filter<'a>(
 }
 
 pub(crate) async fn list_channels(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     app: AppId,
     filter: &ChannelFilter,
     page: &PageRequest,
@@ -187,7 +187,7 @@ pub(crate) async fn list_channels(
     }
     let rows = select
         .build()
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(driver_error::map)?;
     let channels = rows
@@ -213,7 +213,7 @@ pub(crate) async fn list_channels(
     push_channel_filter(&mut count, app, filter, true);
     let total: i64 = count
         .build_query_scalar()
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(driver_error::map)?;
     Ok(Page {
@@ -266,19 +266,28 @@ fn push_role_from<'a>(
     qb.push_bind(channel.0);
 }
 
-async fn count_role(pool: &SqlitePool, role: Role, app: AppId, channel: ChannelId) -> Result<u64> {
+async fn count_role(
+    conn: &mut SqliteConnection,
+    role: Role,
+    app: AppId,
+    channel: ChannelId,
+) -> Result<u64> {
     let mut count = QueryBuilder::new("SELECT count(*)");
     push_role_from(&mut count, role, app, channel);
     let total: i64 = count
         .build_query_scalar()
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(driver_error::map)?;
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
-async fn require_channel(pool: &SqlitePool, app: AppId, channel: ChannelId) -> Result<()> {
-    if channel_exists(pool, app, channel).await? {
+async fn require_channel(
+    conn: &mut SqliteConnection,
+    app: AppId,
+    channel: ChannelId,
+) -> Result<()> {
+    if channel_exists(&mut *conn, app, channel).await? {
         Ok(())
     } else {
         Err(Error::not_found("channel"))
@@ -288,13 +297,13 @@ async fn require_channel(pool: &SqlitePool, app: AppId, channel: ChannelId) -> R
 /// Users holding `role` in `channel`, paged; default order: when they got the role.
 /// Sorting by created time sorts by the users' creation.
 pub(crate) async fn list_role(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     role: Role,
     app: AppId,
     channel: ChannelId,
     page: &PageRequest,
 ) -> Result<Page<User>> {
-    require_channel(pool, app, channel).await?;
+    require_channel(&mut *conn, app, channel).await?;
     let mut select = QueryBuilder::new(concat!("SELECT ", user_columns!()));
     push_role_from(&mut select, role, app, channel);
     push_order_by(
@@ -307,7 +316,7 @@ pub(crate) async fn list_role(
     push_limit(&mut select, page);
     let rows = select
         .build()
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(driver_error::map)?;
     let items = rows
@@ -320,7 +329,7 @@ pub(crate) async fn list_role(
             size: page_size(page),
             ..page.clone()
         },
-        total: count_role(pool, role, app, channel).await?,
+        total: count_role(&mut *conn, role, app, channel).await?,
     })
 }
 
@@ -332,12 +341,12 @@ fn membership_sort_column(field: SortField) -> &'static str {
 }
 
 pub(crate) async fn list_memberships(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     app: AppId,
     channel: ChannelId,
     page: &PageRequest,
 ) -> Result<Page<Membership>> {
-    require_channel(pool, app, channel).await?;
+    require_channel(&mut *conn, app, channel).await?;
     let mut select = QueryBuilder::new(concat!(
         "SELECT r.channel_id, r.created_at, ",
         user_columns!()
@@ -353,7 +362,7 @@ pub(crate) async fn list_memberships(
     push_limit(&mut select, page);
     let rows = select
         .build()
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(driver_error::map)?;
     let items = rows.iter().map(membership).collect::<Result<Vec<_>>>()?;
@@ -363,16 +372,16 @@ pub(crate) async fn list_memberships(
             size: page_size(page),
             ..page.clone()
         },
-        total: count_role(pool, Role::Member, app, channel).await?,
+        total: count_role(&mut *conn, Role::Member, app, channel).await?,
     })
 }
 
 pub(crate) async fn direct_members(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     app: AppId,
     channel: ChannelId,
 ) -> Result<Vec<User>> {
-    require_channel(pool, app, channel).await?;
+    require_channel(&mut *conn, app, channel).await?;
     let rows = sqlx::query(concat!(
         "SELECT ",
         user_columns!(),
@@ -381,7 +390,7 @@ pub(crate) async fn direct_members(
     ))
     .bind(app.0)
     .bind(channel.0)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(driver_error::map)?;
     rows.iter().map(|r| user_at(r, 0)).collect()

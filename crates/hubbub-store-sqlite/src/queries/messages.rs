@@ -7,7 +7,7 @@ use hubbub_core::Result;
 use hubbub_core::ids::{AppId, ChannelId, MessageId};
 use hubbub_core::model::{Message, MessageFilter, MessageView};
 use hubbub_core::paging::{CursorDirection, CursorPage, CursorRequest, MAX_PAGE_SIZE};
-use sqlx::{Executor, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
 
 pub(crate) async fn get_message_view<'e, E>(
     e: E,
@@ -162,7 +162,7 @@ fn page_query<'a>(
 /// below the cursor (or the newest without one); `Newer` the `size` messages just above
 /// it (or the oldest without one), still returned newest first.
 pub(crate) async fn list_messages(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     app: AppId,
     filter: &MessageFilter,
     cursor: &CursorRequest,
@@ -170,7 +170,7 @@ pub(crate) async fn list_messages(
     let size = cursor.size.clamp(1, MAX_PAGE_SIZE);
     let rows = page_query(app, filter, cursor, size)
         .build()
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(driver_error::map)?;
     let has_more = rows.len() > size as usize;
@@ -187,7 +187,7 @@ pub(crate) async fn list_messages(
     push_message_filter(&mut count, app, filter);
     let total: i64 = count
         .build_query_scalar()
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(driver_error::map)?;
     Ok(CursorPage {
@@ -198,7 +198,7 @@ pub(crate) async fn list_messages(
 }
 
 pub(crate) async fn messages_after_seq(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     app: AppId,
     channel: ChannelId,
     after_seq: i64,
@@ -212,14 +212,14 @@ pub(crate) async fn messages_after_seq(
     .bind(channel.0)
     .bind(after_seq)
     .bind(i64::from(limit))
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(driver_error::map)?;
     rows.iter().map(message_view).collect()
 }
 
 pub(crate) async fn count_unread(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     app: AppId,
     user: hubbub_core::ids::UserId,
 ) -> Result<u64> {
@@ -233,7 +233,7 @@ pub(crate) async fn count_unread(
     )
     .bind(app.0)
     .bind(user.0)
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await
     .map_err(driver_error::map)?;
     Ok(u64::try_from(count).unwrap_or(0))
@@ -246,12 +246,13 @@ mod tests {
     use super::*;
     use crate::{SqliteOptions, SqliteStore};
     use hubbub_core::ids::UserId;
+    use sqlx::ConnectOptions;
     use sqlx::sqlite::SqliteConnectOptions;
 
-    async fn plan_of(pool: &SqlitePool, sql: &str) -> String {
+    async fn plan_of(conn: &mut SqliteConnection, sql: &str) -> String {
         let rows: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .fetch_all(pool)
+                .fetch_all(&mut *conn)
                 .await
                 .expect("explain");
         rows.into_iter()
@@ -267,9 +268,11 @@ mod tests {
         let store = SqliteStore::open(SqliteOptions::new(&path))
             .await
             .expect("open");
-        let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&path))
+        let mut conn = SqliteConnectOptions::new()
+            .filename(&path)
+            .connect()
             .await
-            .expect("pool");
+            .expect("connection");
         let in_channel = MessageFilter {
             channel_id: Some(ChannelId(1)),
             ..Default::default()
@@ -292,14 +295,14 @@ mod tests {
         ];
         for (cursor, expected) in cases {
             let query = page_query(AppId(1), &in_channel, &cursor, 25);
-            let plan = plan_of(&pool, query.sql()).await;
+            let plan = plan_of(&mut conn, query.sql()).await;
             assert!(plan.contains(expected), "{cursor:?}: {plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{cursor:?}: {plan}");
         }
 
         let app_wide = MessageFilter::default();
         let plan = plan_of(
-            &pool,
+            &mut conn,
             page_query(AppId(1), &app_wide, &CursorRequest::default(), 25).sql(),
         )
         .await;
@@ -307,7 +310,7 @@ mod tests {
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
 
         let recovery = plan_of(
-            &pool,
+            &mut conn,
             concat!(
                 message_view_select!(),
                 " WHERE m.app_id = ? AND m.channel_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
@@ -322,7 +325,7 @@ mod tests {
             ..Default::default()
         };
         let plan = plan_of(
-            &pool,
+            &mut conn,
             page_query(AppId(1), &by_sender, &CursorRequest::default(), 25).sql(),
         )
         .await;

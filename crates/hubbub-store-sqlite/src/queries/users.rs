@@ -11,7 +11,7 @@ use hubbub_core::model::{User, UserFilter};
 use hubbub_core::names::{SecretName, UserName};
 use hubbub_core::paging::{Page, PageRequest, SortField};
 use hubbub_core::{Error, Result};
-use sqlx::{Executor, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
 
 /// True when user `u` (the correlated alias) has an unread message: one in a channel
 /// they are a member of, above their read mark there, not sent by them.
@@ -112,7 +112,7 @@ fn push_user_filter<'a>(
 }
 
 pub(crate) async fn list_users(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     app: AppId,
     filter: &UserFilter,
     page: &PageRequest,
@@ -134,7 +134,7 @@ pub(crate) async fn list_users(
     }
     let rows = select
         .build()
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(driver_error::map)?;
     let users = rows
@@ -161,7 +161,7 @@ pub(crate) async fn list_users(
     push_user_filter(&mut count, app, filter, true);
     let total: i64 = count
         .build_query_scalar()
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(driver_error::map)?;
     Ok(Page {
