@@ -280,7 +280,7 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<User>> {
         let mut reader = self.readers.acquire().await?;
-        let result = users::list_users(&mut *reader, app, filter, page).await;
+        let result = users::list_users(&mut reader, app, filter, page).await;
         reader.check(result)
     }
 
@@ -379,7 +379,7 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<Channel>> {
         let mut reader = self.readers.acquire().await?;
-        let result = channels::list_channels(&mut *reader, app, filter, page).await;
+        let result = channels::list_channels(&mut reader, app, filter, page).await;
         reader.check(result)
     }
 
@@ -444,7 +444,7 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<User>> {
         let mut reader = self.readers.acquire().await?;
-        let result = channels::list_role(&mut *reader, Role::Member, app, channel, page).await;
+        let result = channels::list_role(&mut reader, Role::Member, app, channel, page).await;
         reader.check(result)
     }
 
@@ -455,13 +455,13 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<Membership>> {
         let mut reader = self.readers.acquire().await?;
-        let result = channels::list_memberships(&mut *reader, app, channel, page).await;
+        let result = channels::list_memberships(&mut reader, app, channel, page).await;
         reader.check(result)
     }
 
     async fn direct_members(&self, app: AppId, channel: ChannelId) -> Result<Vec<User>> {
         let mut reader = self.readers.acquire().await?;
-        let result = channels::direct_members(&mut *reader, app, channel).await;
+        let result = channels::direct_members(&mut reader, app, channel).await;
         reader.check(result)
     }
 
@@ -502,7 +502,7 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<User>> {
         let mut reader = self.readers.acquire().await?;
-        let result = channels::list_role(&mut *reader, Role::Moderator, app, channel, page).await;
+        let result = channels::list_role(&mut reader, Role::Moderator, app, channel, page).await;
         reader.check(result)
     }
 
@@ -526,7 +526,7 @@ impl Store for SqliteStore {
         cursor: &CursorRequest,
     ) -> Result<CursorPage<MessageView>> {
         let mut reader = self.readers.acquire().await?;
-        let result = messages::list_messages(&mut *reader, app, filter, cursor).await;
+        let result = messages::list_messages(&mut reader, app, filter, cursor).await;
         reader.check(result)
     }
 
@@ -539,7 +539,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<MessageView>> {
         let mut reader = self.readers.acquire().await?;
         let result =
-            messages::messages_after_seq(&mut *reader, app, channel, after_seq, limit).await;
+            messages::messages_after_seq(&mut reader, app, channel, after_seq, limit).await;
         reader.check(result)
     }
 
@@ -592,7 +592,7 @@ impl Store for SqliteStore {
 
     async fn count_unread(&self, app: AppId, user: UserId) -> Result<u64> {
         let mut reader = self.readers.acquire().await?;
-        let result = messages::count_unread(&mut *reader, app, user).await;
+        let result = messages::count_unread(&mut reader, app, user).await;
         reader.check(result)
     }
 }
