@@ -36,6 +36,25 @@ const INSERT_HEAD: &str = "INSERT OR FAIL INTO messages (id, app_id, channel_id,
 const INSERT_ROW: &str = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 const INSERT_COLUMNS: usize = 15;
 
+/// Sets `last_seq` and `last_message_id` of several channels from `(id, seq, id)` rows.
+const UPDATE_HEAD: &str = "UPDATE channels SET last_seq = v.column2, last_message_id = v.column3 \
+     FROM (VALUES ";
+const UPDATE_TAIL: &str = ") AS v WHERE channels.id = v.column1";
+
+/// `head`, then `rows` copies of `row` separated by commas, then `tail`.
+fn repeated(head: &str, row: &str, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * (row.len() + 1) + tail.len());
+    sql.push_str(head);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(row);
+    }
+    sql.push_str(tail);
+    sql
+}
+
 fn add<'q, T>(args: &mut SqliteArguments<'q>, value: T) -> Result<()>
 where
     T: 'q + sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
@@ -61,29 +80,24 @@ pub(super) struct AppendState {
     next_message_id: Option<i64>,
     /// `insert_sql[k]` inserts `2^k` rows: few distinct statements, all cached prepared.
     insert_sql: Vec<String>,
+    /// `update_sql[k]` sets the positions of `2^k` channels.
+    update_sql: Vec<String>,
 }
 
 impl AppendState {
     pub(super) fn new() -> Self {
-        let mut insert_sql = Vec::new();
-        let mut rows = 1;
-        while rows <= MAX_ROWS_PER_INSERT {
-            let mut sql = String::with_capacity(INSERT_HEAD.len() + rows * (INSERT_ROW.len() + 1));
-            sql.push_str(INSERT_HEAD);
-            for i in 0..rows {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(INSERT_ROW);
-            }
-            insert_sql.push(sql);
-            rows *= 2;
-        }
+        let insert_sql = (0..=MAX_ROWS_PER_INSERT.trailing_zeros())
+            .map(|k| repeated(INSERT_HEAD, INSERT_ROW, 1 << k, ""))
+            .collect();
+        let update_sql = (0..=MAX_ROWS_PER_INSERT.trailing_zeros())
+            .map(|k| repeated(UPDATE_HEAD, "(?,?,?)", 1 << k, UPDATE_TAIL))
+            .collect();
         Self {
             channels: HashMap::new(),
             known_users: HashSet::new(),
             next_message_id: None,
             insert_sql,
+            update_sql,
         }
     }
 
@@ -392,19 +406,37 @@ impl Writer {
                 return Err(Error::internal("channel state vanished while appending"));
             };
             state.dirty = false;
-            let (last_seq, last_message_id) = (state.last_seq, state.last_message_id);
             effects.push(Effect::Appended {
                 channel,
-                last_seq,
-                last_message_id: MessageId(last_message_id),
+                last_seq: state.last_seq,
+                last_message_id: MessageId(state.last_message_id),
             });
-            sqlx::query("UPDATE channels SET last_seq = ?, last_message_id = ? WHERE id = ?")
-                .bind(last_seq)
-                .bind(last_message_id)
-                .bind(channel.0)
+        }
+        // One statement per chunk of channels, not one per channel: with many busy
+        // channels, per-channel round trips to the connection's thread dominated.
+        let mut start = 0;
+        while start < effects.len() {
+            let n = chunk_len(effects.len() - start);
+            let sql = &self.appends.update_sql[n.trailing_zeros() as usize];
+            let mut args = SqliteArguments::default();
+            args.reserve(n * 3, 0);
+            for effect in &effects[start..start + n] {
+                if let Effect::Appended {
+                    channel,
+                    last_seq,
+                    last_message_id,
+                } = *effect
+                {
+                    add(&mut args, channel.0)?;
+                    add(&mut args, last_seq)?;
+                    add(&mut args, last_message_id.0)?;
+                }
+            }
+            sqlx::query_with(sql, args)
                 .execute(&mut self.conn)
                 .await
                 .map_err(driver_error::map)?;
+            start += n;
         }
         Ok(effects)
     }
@@ -577,5 +609,8 @@ mod tests {
             assert_eq!(sql.matches('?').count(), INSERT_COLUMNS << k);
         }
         assert_eq!(state.insert_sql.len(), 9);
+        for (k, sql) in state.update_sql.iter().enumerate() {
+            assert_eq!(sql.matches('?').count(), 3 << k);
+        }
     }
 }
