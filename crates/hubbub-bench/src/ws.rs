@@ -607,6 +607,7 @@ pub(crate) async fn run(args: WsArgs) -> anyhow::Result<()> {
     let mut failed = 0u64;
     let mut publish_elapsed = Duration::ZERO;
     let mut cpu = None;
+    let mut ack_latencies: Vec<Duration> = Vec::new();
     if !args.idle {
         let total = args.rate * args.duration;
         let per_publisher = total / publishers as u64;
@@ -628,15 +629,18 @@ pub(crate) async fn run(args: WsArgs) -> anyhow::Result<()> {
                 let mut tick = tokio::time::interval(interval);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
                 let (mut min, mut max, mut ok, mut bad) = (i64::MAX, 0i64, 0u64, 0u64);
+                let mut acks = Vec::with_capacity(per_publisher as usize);
                 for _ in 0..per_publisher {
                     tick.tick().await;
                     let body = format!("t={} {}", unix_micros(), "x".repeat(pad));
                     let message = json!({"type": "TEXT", "body": body, "user": {"username": user}});
+                    let sent_at = Instant::now();
                     match conn
                         .call("POST", &path, &headers, message.to_string())
                         .await
                     {
                         Ok((200, m)) => {
+                            acks.push(sent_at.elapsed());
                             let seq = m["seq"].as_i64().unwrap_or(0);
                             min = min.min(seq);
                             max = max.max(seq);
@@ -645,12 +649,13 @@ pub(crate) async fn run(args: WsArgs) -> anyhow::Result<()> {
                         _ => bad += 1,
                     }
                 }
-                (min, max, ok, bad)
+                (min, max, ok, bad, acks)
             }));
         }
         first_seq = i64::MAX;
         for t in tasks {
-            let (min, max, ok, bad) = t.await?;
+            let (min, max, ok, bad, acks) = t.await?;
+            ack_latencies.extend(acks);
             first_seq = first_seq.min(min);
             last_seq = last_seq.max(max);
             sent += ok;
@@ -711,6 +716,21 @@ pub(crate) async fn run(args: WsArgs) -> anyhow::Result<()> {
         "  published:         {sent} messages ({failed} failed) by {publishers} REST publishers in {secs:.2} s ({:.0}/s), {} bytes each",
         sent as f64 / secs,
         args.body_bytes
+    );
+    ack_latencies.sort_unstable();
+    let ack = |p: f64| {
+        ack_latencies
+            .get(
+                ((ack_latencies.len() as f64 * p) as usize)
+                    .min(ack_latencies.len().saturating_sub(1)),
+            )
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
+    println!(
+        "  REST ack (commit): p50 {:.2} ms, p99 {:.2} ms (part of publish → receive)",
+        ack(0.5),
+        ack(0.99)
     );
     println!(
         "  deliveries:        {deliveries} ({:.0}/s) to {viewers_ok} viewers",

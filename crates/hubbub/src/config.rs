@@ -98,8 +98,9 @@ pub struct RealtimeSection {
     /// Bytes queued for one connection before it counts as slow and is
     /// disconnected (3008). `HUBBUB_REALTIME_QUEUE_MAX_BYTES`.
     pub queue_max_bytes: usize,
-    /// Milliseconds a connection's writer waits to gather more messages into one
-    /// socket write; 0 writes at once. `HUBBUB_REALTIME_WRITE_COALESCE_MS`.
+    /// Shortest interval in milliseconds between two socket writes of one
+    /// connection; messages queued meanwhile share the next write (the first after a
+    /// quiet spell goes out at once). 0 = no pacing. `HUBBUB_REALTIME_WRITE_COALESCE_MS`.
     pub write_coalesce_ms: u64,
     /// Most messages a resubscribe (or SSE resume) recovers; beyond that the client
     /// is told `recovered: false`. `HUBBUB_REALTIME_RECOVERY_MAX_PUBLICATIONS`.
@@ -451,7 +452,8 @@ commands_per_second = 50
 command_burst = 100
 # Bytes queued for one connection before it counts as slow (disconnect 3008 "slow").
 queue_max_bytes = 1048576
-# Milliseconds a connection's writer waits to put more messages into one write.
+# Shortest interval (ms) between two writes of a connection; messages queued meanwhile
+# share the next write. 0 = write whenever there is something to send.
 write_coalesce_ms = 0
 # Most messages a resubscribe or SSE resume recovers; beyond: recovered = false.
 recovery_max_publications = 1000

@@ -62,8 +62,8 @@ pub struct RealtimeConfig {
     pub queue_max_frames: usize,
     /// Most bytes queued for one connection before it counts as slow (3008).
     pub queue_max_bytes: usize,
-    /// How long a connection's writer waits after waking to gather more frames into
-    /// the same socket write (0 = write at once).
+    /// Shortest interval between two socket writes of one connection: frames queued
+    /// meanwhile go out together in the next write (0 = write whenever woken).
     pub write_coalesce: Duration,
     /// Most publications a resubscribe recovers; beyond, `recovered: false`.
     pub recovery_max_publications: u32,

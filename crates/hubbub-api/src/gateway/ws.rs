@@ -4,7 +4,8 @@
 //! ping timer. The writer drains the connection's outbox: everything queued since its
 //! last write goes out as **one** WebSocket text frame (newline-joined replies and
 //! pushes), so a busy connection costs one socket write per wake-up, not one per
-//! message. Buffers are small (`realtime.ws_buffer_bytes`, a few KiB, instead of
+//! message; with `realtime.write_coalesce_ms` a busy connection writes at most once per
+//! that window. Buffers are small (`realtime.ws_buffer_bytes`, a few KiB, instead of
 //! tungstenite's 128 KiB). When the outbox closes (slow consumer 3008, shutdown 3001,
 //! protocol errors) the writer sends the close frame with that code and reason.
 
@@ -179,16 +180,17 @@ async fn write_loop(
 ) {
     let mut batch: Vec<Frame> = Vec::new();
     loop {
-        let mut closing = outbox.next_batch(&mut batch).await;
-        if closing.is_none() && !coalesce.is_zero() {
-            tokio::time::sleep(coalesce).await;
-            closing = outbox.take_into(&mut batch);
-        }
+        let closing = outbox.next_batch(&mut batch).await;
         if !batch.is_empty() {
             let text = join_frames(&batch);
             batch.clear();
             if sink.send(Message::Text(text.into())).await.is_err() {
                 break;
+            }
+            // At most one write per `coalesce` window: the first message after a quiet
+            // spell goes out at once, a busy stream is batched into fewer writes.
+            if !coalesce.is_zero() && closing.is_none() {
+                tokio::time::sleep(coalesce).await;
             }
         }
         if let Some(closing) = closing {
