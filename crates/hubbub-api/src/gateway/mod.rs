@@ -10,11 +10,13 @@
 //! * [`sse`] — `GET /connection/sse?channel=NAME&token=JWT`: read-only event stream.
 //! * [`tokens`] — `POST /v1/realtime/tokens`: connection tokens for the app backend.
 //! * [`limits`] — connections per IP and per user, command rates.
+//! * [`control`] — server-side unsubscribes (member removed, channel deleted).
 //!
 //! Fan-out is the core's [`Hub`]: each committed event is encoded once per wire format
 //! and the same frame is queued for every subscriber.
 
 pub mod autobahn;
+pub mod control;
 pub mod limits;
 pub mod protocol;
 pub mod session;
@@ -125,6 +127,7 @@ pub struct Gateway {
     pub presence: Arc<dyn Presence>,
     pub config: RealtimeConfig,
     pub connections: ConnectionRegistry,
+    pub controls: Arc<control::Controls>,
     shutting_down: AtomicBool,
     stop_hub: Arc<Notify>,
 }
@@ -140,7 +143,25 @@ impl Gateway {
             hub.clone()
                 .run(events, async move { stop.notified().await }),
         );
+        let controls = Arc::new(control::Controls::default());
+        let mut membership = engine.bus().subscribe();
+        let dispatcher = controls.clone();
+        let stop = stop_hub.clone();
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                tokio::select! {
+                    _ = stop.notified() => return,
+                    received = membership.recv() => match received {
+                        Ok(event) => dispatcher.dispatch(&event),
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return,
+                    },
+                }
+            }
+        });
         Arc::new(Self {
+            controls,
             engine,
             hub,
             presence: Arc::new(MemoryPresence::new()),
@@ -179,13 +200,13 @@ impl Gateway {
         while self.connections.open_count() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        self.stop_hub.notify_one();
+        self.stop_hub.notify_waiters();
     }
 }
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        self.stop_hub.notify_one();
+        self.stop_hub.notify_waiters();
     }
 }
 

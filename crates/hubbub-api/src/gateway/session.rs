@@ -34,6 +34,7 @@
 //!   `{"reported": true, "stored": false}`: reports are not stored yet;
 //! * `send_event` `{"channel", "type", "properties"?}` — a custom channel event.
 
+use super::control::{Control, ControlGuard, SessionControl};
 use super::limits::{ConnectionGuard, TokenBucket};
 use super::protocol::{self as p, Command, Disconnect, ErrorCode};
 use super::{FORMAT_CENTRIFUGO_JSON, Gateway};
@@ -43,7 +44,7 @@ use hubbub_core::engine::{
 };
 use hubbub_core::fanout::{Frame, Outbox, RoomKey, SubId};
 use hubbub_core::ids::{ChannelId, MessageId};
-use hubbub_core::model::{Channel, MessageFilter, MessageView};
+use hubbub_core::model::{Channel, ChannelKind, MessageFilter, MessageView};
 use hubbub_core::paging::CursorRequest;
 use hubbub_core::presence::PresenceEntry;
 use serde_json::{Value, json};
@@ -99,6 +100,7 @@ struct Subscription {
     key: RoomKey,
     hub_id: SubId,
     join_leave: bool,
+    members_only: bool,
 }
 
 /// One connection's protocol state.
@@ -112,6 +114,7 @@ pub struct Session {
     bucket: TokenBucket,
     awaiting_pong: bool,
     opened: Instant,
+    control: Option<ControlGuard>,
 }
 
 fn unix_now() -> i64 {
@@ -131,6 +134,7 @@ impl Session {
             bucket,
             awaiting_pong: false,
             opened: Instant::now(),
+            control: None,
         }
     }
 
@@ -286,6 +290,11 @@ impl Session {
             return Flow::Close(p::CONNECTION_LIMIT);
         }
         let ttl = (identity.expires_at - unix_now()).max(1);
+        self.control = Some(
+            self.gw
+                .controls
+                .register(identity.app.id, identity.user.as_ref().map(|u| u.id)),
+        );
         self.identity = Some(identity);
         self.send(p::reply(
             id,
@@ -429,6 +438,7 @@ impl Session {
                 key,
                 hub_id,
                 join_leave,
+                members_only: channel.kind != ChannelKind::Public,
             },
         );
         let entry = PresenceEntry {
@@ -485,6 +495,34 @@ impl Session {
             "unsubscribe",
             &json!({"code": code, "reason": reason}),
         ));
+    }
+
+    /// The mailbox the adapter watches for server-side controls (once connected).
+    pub fn control(&self) -> Option<Arc<SessionControl>> {
+        self.control.as_ref().map(|g| g.control.clone())
+    }
+
+    /// Applies the controls posted since the last call: leaves channels the user was
+    /// removed from (members-only channels) or that were deleted.
+    pub fn apply_controls(&mut self) {
+        let Some(control) = self.control() else {
+            return;
+        };
+        for control in control.take() {
+            let (channel, members_only) = match control {
+                Control::MemberRemoved(c) => (c, true),
+                Control::ChannelDeleted(c) => (c, false),
+            };
+            let names: Vec<String> = self
+                .subs
+                .iter()
+                .filter(|(_, s)| s.key.1 == channel && (s.members_only || !members_only))
+                .map(|(n, _)| n.clone())
+                .collect();
+            for name in names {
+                self.server_unsubscribe(&name, false);
+            }
+        }
     }
 
     /// Channels subscribed now.

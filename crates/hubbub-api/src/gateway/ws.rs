@@ -108,6 +108,7 @@ async fn read_loop(
     tokio::pin!(connect_deadline);
     let max = gw.config.max_frame_bytes;
     loop {
+        let control = session.control();
         let text = tokio::select! {
             received = stream.next() => match received {
                 Some(Ok(Message::Text(text))) => text,
@@ -141,6 +142,15 @@ async fn read_loop(
                 return Some(stream);
             }
             _ = writer_done.notified() => return Some(stream),
+            _ = async {
+                match &control {
+                    Some(c) => c.notify.notified().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                session.apply_controls();
+                continue;
+            }
         };
         if text.len() > max {
             outbox.close(MESSAGE_TOO_BIG);

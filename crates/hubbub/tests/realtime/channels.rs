@@ -320,9 +320,76 @@ async fn rpc_typing_delete_report_and_custom_events() {
 }
 
 #[tokio::test]
-async fn server_side_unsubscribe_is_pushed() {
-    // Unsubscribing a channel the server removed is covered by the session tests;
-    // here: unsubscribing twice is harmless and a reply arrives each time.
+async fn removal_from_a_private_channel_or_its_deletion_unsubscribes_from_the_server() {
+    let app = spawn_app().await;
+    let jane = app.user("jane").await;
+    app.user("john").await;
+    let private = app.channel("PRIVATE", "club", &["jane", "john"]).await;
+    let public = app.channel("PUBLIC", "lobby", &[]).await;
+    let mut ws = app.client("jane").await;
+    ws.subscribe("club").await;
+    ws.subscribe("lobby").await;
+    let mut john = app.client("john").await;
+    john.subscribe("club").await;
+
+    let response = app
+        .http
+        .delete(format!(
+            "{}/v1/channels/{}/members/{}",
+            app.base,
+            id(&private),
+            id(&jane)
+        ))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    let push = loop {
+        let push = ws.push().await;
+        if push["unsubscribe"].is_object() {
+            break push;
+        }
+    };
+    assert_eq!(push["channel"], "club");
+    assert_eq!(push["unsubscribe"]["code"], 2000, "{push}");
+    // She may not come back, and nothing of the club reaches her any more.
+    let reply = ws.call(json!({"subscribe": {"channel": "club"}})).await;
+    assert_eq!(reply["error"]["code"], 103, "{reply}");
+    app.send(id(&private), Some("john"), "members only").await;
+    john.publication("club").await;
+
+    let response = app
+        .http
+        .delete(format!("{}/v1/channels/{}", app.base, id(&public)))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let push = loop {
+        let push = ws.push().await;
+        if push["unsubscribe"].is_object() {
+            break push;
+        }
+        assert_ne!(
+            push["channel"], "club",
+            "no club traffic after removal: {push}"
+        );
+    };
+    assert_eq!(push["channel"], "lobby");
+    let reply = ws
+        .call(json!({"presence_stats": {"channel": "lobby"}}))
+        .await;
+    assert_eq!(reply["error"]["code"], 102, "the channel is gone: {reply}");
+}
+
+#[tokio::test]
+async fn unsubscribing_twice_is_harmless() {
     let app = spawn_app().await;
     app.user("jane").await;
     app.channel("PUBLIC", "lobby", &[]).await;
