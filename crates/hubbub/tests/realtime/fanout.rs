@@ -85,3 +85,90 @@ async fn a_client_that_stops_reading_is_disconnected_as_slow_and_others_carry_on
     assert_eq!(close_code(&frame), 3008, "{frame:?}");
     assert_eq!(frame.unwrap().reason.as_str(), "slow");
 }
+
+/// Frames that are just the event's seq, to read the delivery order.
+struct SeqEncoder;
+
+impl hubbub_core::fanout::FrameEncoder for SeqEncoder {
+    fn encode(
+        &self,
+        _: hubbub_core::fanout::FrameFormat,
+        _: &str,
+        event: &hubbub_core::events::ChannelEvent,
+    ) -> hubbub_core::fanout::Frame {
+        Arc::from(event.seq.unwrap_or(-1).to_string().into_bytes())
+    }
+}
+
+#[tokio::test]
+async fn the_hub_reorders_early_events_and_fills_gaps_from_the_store() {
+    use hubbub_core::bus::{Bus, InProcessBus};
+    use hubbub_core::events::{ChannelEvent, EventType};
+    use hubbub_core::fanout::{Closing, FrameFormat, Hub, Outbox};
+    use hubbub_core::ids::{AppId, ChannelId};
+
+    let app = spawn_app().await;
+    app.user("jane").await;
+    let channel = app.channel("PUBLIC", "lobby", &[]).await;
+    for i in 1..=4 {
+        app.send(id(&channel), Some("jane"), &format!("m{i}")).await;
+    }
+    let app_id: AppId = app
+        .engine
+        .find_credentials(&app.client_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .app
+        .id;
+    let key = (app_id, ChannelId(id(&channel)));
+    let epoch = channel["epoch"].as_str().unwrap();
+    let event = |seq: i64| {
+        Arc::new(ChannelEvent::new(
+            key.0,
+            key.1,
+            EventType::MessageCreated,
+            Some(seq),
+            epoch,
+            &json!({"type": "message.created", "seq": seq}),
+        ))
+    };
+    // A hub of its own, on a bus of its own, over the app's store.
+    let bus = InProcessBus::new(64);
+    let hub = Arc::new(Hub::new(Arc::new(SeqEncoder), app.engine.store().clone()));
+    tokio::spawn(hub.clone().run(bus.subscribe(), std::future::pending()));
+    let slow = Closing {
+        code: 3008,
+        reason: "slow",
+    };
+    let outbox = Arc::new(Outbox::new(100, 1 << 20, slow));
+    let sub = hub.subscribe(key, "lobby", 0, outbox.clone(), FrameFormat(0));
+    assert!(hub.activate(key, sub, None, 0));
+
+    // 2 arrives before 1: it waits for 1. 3 never arrives on the bus: read from the store.
+    bus.publish(event(2));
+    bus.publish(event(1));
+    bus.publish(event(4));
+    let mut order = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while order.len() < 4 && tokio::time::Instant::now() < deadline {
+        let mut batch = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            outbox.next_batch(&mut batch),
+        )
+        .await;
+        order.extend(batch.iter().map(|f| String::from_utf8(f.to_vec()).unwrap()));
+    }
+    assert_eq!(order, ["1", "2", "3", "4"]);
+    assert!(hub.stats().gap_fills >= 1, "3 came from the store");
+    // Old and repeated seqs are dropped.
+    bus.publish(event(2));
+    bus.publish(event(5));
+    let mut batch = Vec::new();
+    tokio::time::timeout(WAIT, outbox.next_batch(&mut batch))
+        .await
+        .unwrap();
+    assert_eq!(batch.len(), 1);
+    assert_eq!(&*batch[0], b"5");
+}
