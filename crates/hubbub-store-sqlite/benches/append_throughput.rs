@@ -14,15 +14,16 @@
 //!
 //! Options (flags, or `BENCH_*` environment variables): `--senders` (256),
 //! `--messages` (200000), `--channels` (8), `--durability full|normal` (full),
-//! `--max-batch` (1024), `--readers` (4), `--body-bytes` (64), and `--store-only` to
-//! call `Store::append_message` directly (the store's share of the cost).
+//! `--max-batch` (1024), `--readers` (4), `--body-bytes` (64), `--keyed` to give every
+//! message an idempotency key, and `--store-only` to call `Store::append_message`
+//! directly (the store's share of the cost).
 
 use hubbub_core::Engine;
 use hubbub_core::bus::InProcessBus;
 use hubbub_core::engine::{Actor, CreateChannel, CreateUser, SendContent, SendMessage, UserRef};
 use hubbub_core::limits::Limits;
 use hubbub_core::model::{ChannelKind, MessageContent, NewMessage, UserKind};
-use hubbub_core::names::{MessageBody, Properties};
+use hubbub_core::names::{IdempotencyKey, MessageBody, Properties};
 use hubbub_core::store::Store;
 use hubbub_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::sync::Arc;
@@ -39,6 +40,8 @@ struct Config {
     /// Call `Store::append_message` directly, without the Engine (isolates the
     /// store's share of the cost).
     store_only: bool,
+    /// Give every message a fresh idempotency key (as retrying clients do).
+    keyed: bool,
 }
 
 fn option(args: &[String], flag: &str, env: &str) -> Option<String> {
@@ -79,6 +82,8 @@ impl Config {
             body_bytes: number(&args, "--body-bytes", "BENCH_BODY_BYTES", 64_usize).max(1),
             store_only: args.iter().any(|a| a == "--store-only")
                 || std::env::var("BENCH_STORE_ONLY").is_ok_and(|v| v == "1"),
+            keyed: args.iter().any(|a| a == "--keyed")
+                || std::env::var("BENCH_KEYED").is_ok_and(|v| v == "1"),
         }
     }
 }
@@ -111,8 +116,8 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Sends `count` messages one after another; returns each ack latency.
-async fn sender(
+/// What one sender task sends.
+struct Sender {
     engine: Arc<Engine>,
     actor: Actor,
     user: UserRef,
@@ -120,9 +125,25 @@ async fn sender(
     count: usize,
     body: Arc<str>,
     store_only: bool,
-) -> Vec<Duration> {
+    /// `Some(prefix)`: message i carries the idempotency key `prefix-i`.
+    key_prefix: Option<String>,
+}
+
+/// Sends `count` messages one after another; returns each ack latency.
+async fn sender(task: Sender) -> Vec<Duration> {
+    let Sender {
+        engine,
+        actor,
+        user,
+        channel,
+        count,
+        body,
+        store_only,
+        key_prefix,
+    } = task;
     let mut latencies = Vec::with_capacity(count);
-    for _ in 0..count {
+    for i in 0..count {
+        let key = key_prefix.as_ref().map(|p| format!("{p}-{i}"));
         let started = Instant::now();
         if store_only {
             let UserRef::Id(user) = &user else {
@@ -142,7 +163,9 @@ async fn sender(
                         properties: Properties::default(),
                         parent_id: None,
                         nested_level: 0,
-                        idempotency_key: None,
+                        idempotency_key: key
+                            .as_deref()
+                            .map(|k| IdempotencyKey::parse(k).expect("valid key")),
                         created_at: None,
                     },
                 )
@@ -158,7 +181,7 @@ async fn sender(
                         content: SendContent::Text(body.to_string()),
                         group_tag: None,
                         properties: serde_json::Value::Null,
-                        idempotency_key: None,
+                        idempotency_key: key,
                     },
                 )
                 .await
@@ -178,24 +201,27 @@ struct Load {
     senders: usize,
     body: Arc<str>,
     store_only: bool,
+    keyed: bool,
 }
 
 impl Load {
     /// Runs `total` sends over the sender tasks; returns the latencies and wall time.
-    async fn run(&self, total: usize) -> (Vec<Duration>, Duration) {
+    /// `round` keeps idempotency keys of different runs apart.
+    async fn run(&self, total: usize, round: &str) -> (Vec<Duration>, Duration) {
         let started = Instant::now();
         let tasks: Vec<_> = (0..self.senders)
             .map(|i| {
                 let count = total / self.senders + usize::from(i < total % self.senders);
-                tokio::spawn(sender(
-                    Arc::clone(&self.engine),
-                    self.actor,
-                    self.user.clone(),
-                    self.channels[i % self.channels.len()],
+                tokio::spawn(sender(Sender {
+                    engine: Arc::clone(&self.engine),
+                    actor: self.actor,
+                    user: self.user.clone(),
+                    channel: self.channels[i % self.channels.len()],
                     count,
-                    Arc::clone(&self.body),
-                    self.store_only,
-                ))
+                    body: Arc::clone(&self.body),
+                    store_only: self.store_only,
+                    key_prefix: self.keyed.then(|| format!("{round}-{i}")),
+                }))
             })
             .collect();
         let mut latencies = Vec::with_capacity(total);
@@ -265,14 +291,16 @@ async fn bench(config: Config) {
         senders: config.senders,
         body: Arc::from("x".repeat(config.body_bytes)),
         store_only: config.store_only,
+        keyed: config.keyed,
     };
 
     // Warm up: prepared statements, caches, the WAL file.
-    load.run((config.messages / 20).clamp(1, 10_000)).await;
+    load.run((config.messages / 20).clamp(1, 10_000), "warmup")
+        .await;
 
     let stats_before = store.stats();
     let cpu_before = process_cpu();
-    let (mut latencies, wall) = load.run(config.messages).await;
+    let (mut latencies, wall) = load.run(config.messages, "run").await;
     let cpu_after = process_cpu();
     let stats_after = store.stats();
 
@@ -287,14 +315,15 @@ async fn bench(config: Config) {
         println!("append_throughput: SQLite store through Engine::send_message");
     }
     println!(
-        "  config        senders={} messages={} channels={} synchronous={:?} max_batch={} readers={} body={}B",
+        "  config        senders={} messages={} channels={} synchronous={:?} max_batch={} readers={} body={}B keyed={}",
         config.senders,
         config.messages,
         config.channels,
         config.durability,
         config.max_batch,
         config.readers,
-        config.body_bytes
+        config.body_bytes,
+        config.keyed
     );
     println!("  wall time     {:.3} s", wall.as_secs_f64());
     println!("  throughput    {per_second:.0} messages/s");

@@ -12,10 +12,9 @@
 
 use super::{AppendCommand, BatchCounts, Deferred, Reply, Writer, settle};
 use crate::driver_error;
-use crate::queries::messages::find_by_idempotency_key;
 use crate::queries::users::user_exists;
 use crate::read_cache::Effect;
-use crate::rows::{KIND_FILE, KIND_TEXT, json_to_db, properties_to_db, ts_to_db};
+use crate::rows::{KIND_FILE, KIND_TEXT, json_to_db, message_at, properties_to_db, ts_to_db};
 use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
 use hubbub_core::model::{Appended, Message, MessageContent, NewMessage, Timestamp, now};
 use hubbub_core::{Error, Result};
@@ -40,6 +39,15 @@ const INSERT_COLUMNS: usize = 15;
 const UPDATE_HEAD: &str = "UPDATE channels SET last_seq = v.column2, last_message_id = v.column3 \
      FROM (VALUES ";
 const UPDATE_TAIL: &str = ") AS v WHERE channels.id = v.column1";
+
+/// Finds stored messages by (app_id, sender_key, idempotency_key) rows; the
+/// `IS NOT NULL` lets SQLite use the partial index of keyed messages.
+const KEY_HEAD: &str = concat!(
+    "SELECT ",
+    message_columns!(),
+    " FROM messages m WHERE m.idempotency_key IS NOT NULL \
+     AND (m.app_id, m.sender_key, m.idempotency_key) IN (VALUES "
+);
 
 /// `head`, then `rows` copies of `row` separated by commas, then `tail`.
 fn repeated(head: &str, row: &str, rows: usize, tail: &str) -> String {
@@ -82,7 +90,12 @@ pub(super) struct AppendState {
     insert_sql: Vec<String>,
     /// `update_sql[k]` sets the positions of `2^k` channels.
     update_sql: Vec<String>,
+    /// `key_sql[k]` finds the messages holding `2^k` idempotency keys.
+    key_sql: Vec<String>,
 }
+
+/// Stored messages by (application, sender key), then idempotency key.
+type StoredKeys = HashMap<(AppId, i64), HashMap<String, Message>>;
 
 impl AppendState {
     pub(super) fn new() -> Self {
@@ -92,12 +105,16 @@ impl AppendState {
         let update_sql = (0..=MAX_ROWS_PER_INSERT.trailing_zeros())
             .map(|k| repeated(UPDATE_HEAD, "(?,?,?)", 1 << k, UPDATE_TAIL))
             .collect();
+        let key_sql = (0..=MAX_ROWS_PER_INSERT.trailing_zeros())
+            .map(|k| repeated(KEY_HEAD, "(?,?,?)", 1 << k, ")"))
+            .collect();
         Self {
             channels: HashMap::new(),
             known_users: HashSet::new(),
             next_message_id: None,
             insert_sql,
             update_sql,
+            key_sql,
         }
     }
 
@@ -302,39 +319,50 @@ impl Writer {
         }
         // One timestamp for the group: its messages are committed together.
         let created_at = now();
-        let mut keys: HashMap<(AppId, i64, String), usize> = HashMap::new();
-        let mut touched: Vec<ChannelId> = Vec::new();
-        let mut rows: Vec<usize> = Vec::with_capacity(pending.len());
 
-        for (i, p) in pending.iter_mut().enumerate() {
-            let app = p.app;
-            let channel = p.new.channel_id;
-            if !self.channel_of_app(app, channel).await? {
+        // 1. Which messages may be appended at all.
+        for p in pending.iter_mut() {
+            if !self.channel_of_app(p.app, p.new.channel_id).await? {
                 p.plan = Plan::Failed(Error::not_found("channel"));
-                continue;
-            }
-            if let Some(user) = p.new.user_id
-                && !self.user_of_app(app, user).await?
+            } else if let Some(user) = p.new.user_id
+                && !self.user_of_app(p.app, user).await?
             {
                 p.plan = Plan::Failed(Error::not_found("user"));
+            }
+        }
+
+        // 2. Their idempotency keys already stored, looked up together.
+        let stored = self.stored_keys(pending).await?;
+
+        // 3. Ids and seqs, in queue order; retries become duplicates of the original.
+        let mut first_of_key: HashMap<(AppId, i64), HashMap<String, usize>> = HashMap::new();
+        let mut touched: Vec<ChannelId> = Vec::new();
+        let mut rows: Vec<usize> = Vec::with_capacity(pending.len());
+        for (i, p) in pending.iter_mut().enumerate() {
+            if !matches!(p.plan, Plan::Unplanned) {
                 continue;
             }
             if let Some(key) = &p.new.idempotency_key {
-                let sender_key = p.new.user_id.map_or(0, |u| u.0);
-                let entry = (app, sender_key, key.as_str().to_owned());
-                if let Some(&first) = keys.get(&entry) {
+                let scope = (p.app, p.sender_key());
+                let earlier = first_of_key
+                    .get(&scope)
+                    .and_then(|keys| keys.get(key.as_str()));
+                if let Some(&first) = earlier {
                     p.plan = Plan::DuplicateOfPending(first);
                     continue;
                 }
-                if let Some(stored) =
-                    find_by_idempotency_key(&mut self.conn, app, sender_key, key.as_str()).await?
-                {
-                    p.plan = Plan::Duplicate(Box::new(stored));
+                let original = stored.get(&scope).and_then(|keys| keys.get(key.as_str()));
+                if let Some(original) = original {
+                    p.plan = Plan::Duplicate(Box::new(original.clone()));
                     continue;
                 }
-                keys.insert(entry, i);
+                first_of_key
+                    .entry(scope)
+                    .or_default()
+                    .insert(key.as_str().to_owned(), i);
             }
             let id = self.next_message_id().await?;
+            let channel = p.new.channel_id;
             let Some(state) = self.appends.channels.get_mut(&channel) else {
                 return Err(Error::internal("channel state vanished while appending"));
             };
@@ -439,6 +467,54 @@ impl Writer {
             start += n;
         }
         Ok(effects)
+    }
+
+    /// The stored messages holding the idempotency keys of the appendable messages of
+    /// `pending`, by (application, sender key) and key: one query per chunk of keys.
+    async fn stored_keys(&mut self, pending: &[Pending]) -> Result<StoredKeys> {
+        let mut wanted: Vec<(AppId, i64, &str)> = pending
+            .iter()
+            .filter(|p| matches!(p.plan, Plan::Unplanned))
+            .filter_map(|p| {
+                let key = p.new.idempotency_key.as_ref()?;
+                Some((p.app, p.sender_key(), key.as_str()))
+            })
+            .collect();
+        let mut found = StoredKeys::new();
+        if wanted.is_empty() {
+            return Ok(found);
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut start = 0;
+        while start < wanted.len() {
+            let n = chunk_len(wanted.len() - start);
+            let sql = &self.appends.key_sql[n.trailing_zeros() as usize];
+            let mut args = SqliteArguments::default();
+            args.reserve(n * 3, 0);
+            for &(app, sender_key, key) in &wanted[start..start + n] {
+                add(&mut args, app.0)?;
+                add(&mut args, sender_key)?;
+                add(&mut args, key)?;
+            }
+            let rows = sqlx::query_with(sql, args)
+                .fetch_all(&mut self.conn)
+                .await
+                .map_err(driver_error::map)?;
+            for row in &rows {
+                let message = message_at(row, 0)?;
+                let Some(key) = message.idempotency_key.clone() else {
+                    continue;
+                };
+                let scope = (message.app_id, message.user_id.map_or(0, |u| u.0));
+                found
+                    .entry(scope)
+                    .or_default()
+                    .insert(key.as_str().to_owned(), message);
+            }
+            start += n;
+        }
+        Ok(found)
     }
 
     /// Whether `channel` exists and belongs to `app`, loading its seq on first use.
@@ -612,5 +688,36 @@ mod tests {
         for (k, sql) in state.update_sql.iter().enumerate() {
             assert_eq!(sql.matches('?').count(), 3 << k);
         }
+    }
+
+    #[tokio::test]
+    async fn key_lookups_use_the_idempotency_index() {
+        use sqlx::ConnectOptions;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys.db");
+        let store = crate::SqliteStore::open(crate::SqliteOptions::new(&path))
+            .await
+            .expect("open");
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .connect()
+            .await
+            .expect("connection");
+        let state = AppendState::new();
+        for sql in [&state.key_sql[0], &state.key_sql[4]] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("explain");
+            let plan: Vec<String> = plan.into_iter().map(|r| r.3).collect();
+            assert!(
+                plan.iter()
+                    .any(|p| p.contains("USING INDEX messages_idempotency")),
+                "{plan:?}"
+            );
+            assert!(!plan.iter().any(|p| p.starts_with("SCAN m")), "{plan:?}");
+        }
+        store.close().await;
     }
 }

@@ -2,10 +2,10 @@
 
 use super::filters::like_contains;
 use crate::driver_error;
-use crate::rows::{message_at, message_view};
+use crate::rows::message_view;
 use hubbub_core::Result;
 use hubbub_core::ids::{AppId, ChannelId, MessageId};
-use hubbub_core::model::{Message, MessageFilter, MessageView};
+use hubbub_core::model::{MessageFilter, MessageView};
 use hubbub_core::paging::{CursorDirection, CursorPage, CursorRequest, MAX_PAGE_SIZE};
 use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
 
@@ -27,31 +27,6 @@ where
     .await
     .map_err(driver_error::map)?;
     row.map(|r| message_view(&r)).transpose()
-}
-
-/// The message stored under an idempotency key of a sender (`sender_key` is the user
-/// id, or 0 for the system).
-pub(crate) async fn find_by_idempotency_key<'e, E>(
-    e: E,
-    app: AppId,
-    sender_key: i64,
-    key: &str,
-) -> Result<Option<Message>>
-where
-    E: Executor<'e, Database = Sqlite>,
-{
-    let row = sqlx::query(concat!(
-        "SELECT ",
-        message_columns!(),
-        " FROM messages m WHERE m.app_id = ? AND m.sender_key = ? AND m.idempotency_key = ?"
-    ))
-    .bind(app.0)
-    .bind(sender_key)
-    .bind(key)
-    .fetch_optional(e)
-    .await
-    .map_err(driver_error::map)?;
-    row.map(|r| message_at(&r, 0)).transpose()
 }
 
 fn push_message_filter<'a>(
