@@ -14,3 +14,10 @@ async fn fresh_store() -> Fixture {
 }
 
 hubbub_store_tests::store_contract_tests!(fresh_store);
+
+/// `run_all` drives the same suite in sequence (for backends that prefer one test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_also_runs_in_sequence() {
+    hubbub_store_tests::run_all(fresh_store).await;
+    assert!(hubbub_store_tests::CONTRACT_TESTS.len() >= 38);
+}
