@@ -29,7 +29,7 @@
 use crate::events::{ChannelEvent, EventType};
 use crate::ids::{AppId, ChannelId};
 use crate::store::Store;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -231,6 +231,8 @@ pub struct HubStats {
 /// The node's fan-out hub. Cheap to share (`Arc<Hub>`).
 pub struct Hub {
     rooms: RwLock<HashMap<RoomKey, Arc<Mutex<Room>>>>,
+    /// Rooms waiting for a missing seq (only these are looked at on each tick).
+    waiting: Mutex<HashSet<RoomKey>>,
     encoder: Arc<dyn FrameEncoder>,
     store: Arc<dyn Store>,
     next_id: AtomicU64,
@@ -248,6 +250,7 @@ impl Hub {
     pub fn new(encoder: Arc<dyn FrameEncoder>, store: Arc<dyn Store>) -> Self {
         Self {
             rooms: RwLock::new(HashMap::new()),
+            waiting: Mutex::new(HashSet::new()),
             encoder,
             store,
             next_id: AtomicU64::new(1),
@@ -440,7 +443,13 @@ impl Hub {
                 }
                 if seq > room.next_seq {
                     room.pending.insert(seq, event.clone());
-                    room.gap_since.get_or_insert_with(Instant::now);
+                    if room.gap_since.is_none() {
+                        room.gap_since = Some(Instant::now());
+                        self.waiting
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert((event.app_id, event.channel_id));
+                    }
                     return;
                 }
                 self.deliver(&mut room, event);
@@ -508,27 +517,39 @@ impl Hub {
             .rooms
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
+            .iter()
+            .map(|(k, r)| (*k, r.clone()))
             .collect();
         let now = Instant::now() - GAP_WAIT;
-        for room in rooms {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, room) in rooms {
             lock_room(&room).gap_since = Some(now);
+            waiting.insert(key);
         }
     }
 
     /// Reads from the store what rooms have waited for longer than [`GAP_WAIT`].
     async fn fill_gaps(&self) {
         let due: Vec<(RoomKey, Arc<Mutex<Room>>)> = {
+            let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+            if waiting.is_empty() {
+                return;
+            }
             let rooms = self.rooms.read().unwrap_or_else(|e| e.into_inner());
-            rooms
+            // Rooms that no longer exist or no longer wait leave the set.
+            waiting.retain(|k| {
+                rooms
+                    .get(k)
+                    .is_some_and(|r| lock_room(r).gap_since.is_some())
+            });
+            waiting
                 .iter()
+                .filter_map(|k| rooms.get(k).map(|r| (*k, r.clone())))
                 .filter(|(_, r)| {
                     lock_room(r)
                         .gap_since
                         .is_some_and(|since| since.elapsed() >= GAP_WAIT)
                 })
-                .map(|(k, r)| (*k, r.clone()))
                 .collect()
         };
         for ((app, channel), room) in due {
