@@ -3,6 +3,7 @@
 # (hubbub-bench ws) against it over loopback, prints the figures and stops the server.
 #   bash scripts/bench-ws.sh --viewers 1000 --rate 100 --duration 10
 #   bash scripts/bench-ws.sh --viewers 10000 --idle          (memory per idle connection)
+#   bash scripts/bench-ws.sh --viewers 1000 --publish-via ws  (publishers use the protocol)
 # Server settings can be passed as HUBBUB_* variables, e.g. HUBBUB_REALTIME_WRITE_COALESCE_MS=5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +17,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 creds=$("$bin/hubbub" app create --name bench --json --data-dir "$dir")
 id=$(echo "$creds" | sed -E 's/.*"client_id":"([^"]+)".*/\1/')
 secret=$(echo "$creds" | sed -E 's/.*"client_secret":"([^"]+)".*/\1/')
-# One host opens every viewer connection: lift the per-IP cap for the run.
+# One host opens every viewer connection and publishers may exceed the per-connection
+# command rate: lift both caps for the run.
 HUBBUB_REALTIME_MAX_CONNECTIONS_PER_IP="${HUBBUB_REALTIME_MAX_CONNECTIONS_PER_IP:-0}" \
+  HUBBUB_REALTIME_COMMANDS_PER_SECOND="${HUBBUB_REALTIME_COMMANDS_PER_SECOND:-0}" \
   RUST_LOG=warn "$bin/hubbub" serve --listen 127.0.0.1:18081 --data-dir "$dir" > "$dir/out.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$dir/out.log" && break; sleep 0.1; done
