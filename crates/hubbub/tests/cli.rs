@@ -25,6 +25,8 @@ fn run_ok(args: &[&str]) -> String {
 }
 
 /// Starts `hubbub serve` and returns it with its base URL once it listens.
+// The child is handed to the caller, which stops it and reaps it with `wait_exit`.
+#[allow(clippy::zombie_processes)]
 fn serve(data_dir: &str) -> (Child, String, Vec<String>) {
     let mut child = hubbub()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir])
