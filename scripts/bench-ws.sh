@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hubbub-target}"
-cargo build --release -q -p hubbub -p hubbub-bench
+# HUBBUB_BENCH_NO_BUILD=1 reuses the release binaries already built.
+[ -n "${HUBBUB_BENCH_NO_BUILD:-}" ] || cargo build --release -q -p hubbub -p hubbub-bench
 bin="$CARGO_TARGET_DIR/release"
 dir=$(mktemp -d)
 pid=""

@@ -565,6 +565,13 @@ fn spawn_viewers(
     })
 }
 
+fn viewers_cpu(processes: &[ViewerProcess]) -> Duration {
+    processes
+        .iter()
+        .filter_map(|p| proc_stat::cpu_time(p.child.id()))
+        .sum()
+}
+
 fn expect_line(p: &ViewerProcess, prefix: &str, timeout: Duration) -> anyhow::Result<String> {
     let deadline = Instant::now() + timeout;
     loop {
@@ -690,11 +697,13 @@ pub(crate) async fn run(args: WsArgs) -> anyhow::Result<()> {
     let mut publish_elapsed = Duration::ZERO;
     let mut cpu = None;
     let mut ack_latencies: Vec<Duration> = Vec::new();
+    let mut viewers_cpu_used = Duration::ZERO;
     if !args.idle {
         let total = args.rate * args.duration;
         let per_publisher = total / publishers as u64;
         let interval = Duration::from_secs_f64(publishers as f64 / args.rate.max(1) as f64);
         let cpu_before = args.server_pid.and_then(proc_stat::cpu_time);
+        let viewers_cpu_before = viewers_cpu(&processes);
         let started = Instant::now();
         let mut tasks = Vec::new();
         if args.publish_via == "ws" {
@@ -784,6 +793,7 @@ pub(crate) async fn run(args: WsArgs) -> anyhow::Result<()> {
         // Let the last deliveries land before reading the CPU counter.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let cpu_after = args.server_pid.and_then(proc_stat::cpu_time);
+        viewers_cpu_used = viewers_cpu(&processes).saturating_sub(viewers_cpu_before);
         cpu = cpu_before.zip(cpu_after).map(|(b, a)| a.saturating_sub(b));
         if sent == 0 {
             first_seq = 0;
@@ -878,6 +888,11 @@ pub(crate) async fn run(args: WsArgs) -> anyhow::Result<()> {
             cpu.as_secs_f64() / (secs + 0.5)
         );
     }
+    println!(
+        "  load generator:    viewer processes used {:.2} s CPU ({:.2} cores) on the same host",
+        viewers_cpu_used.as_secs_f64(),
+        viewers_cpu_used.as_secs_f64() / (secs + 0.5)
+    );
     if let Some(rss) = rss(args.server_pid) {
         println!("  server RSS now:    {} MiB", rss / 1024);
     }
