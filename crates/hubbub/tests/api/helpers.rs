@@ -5,23 +5,23 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// A running server with two applications (the second for isolation tests).
-pub struct TestApp {
-    pub base: String,
-    pub client: Client,
-    pub client_id: String,
-    pub client_secret: String,
-    pub token: String,
-    pub other_token: String,
-    pub engine: std::sync::Arc<hubbub_core::Engine>,
+pub(crate) struct TestApp {
+    pub(crate) base: String,
+    pub(crate) client: Client,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) token: String,
+    pub(crate) other_token: String,
+    pub(crate) engine: std::sync::Arc<hubbub_core::Engine>,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -69,7 +69,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
-pub async fn fetch_token(client: &Client, base: &str, id: &str, secret: &str) -> String {
+pub(crate) async fn fetch_token(client: &Client, base: &str, id: &str, secret: &str) -> String {
     let response = client
         .post(format!("{base}/oauth/token"))
         .basic_auth(id, Some(secret))
@@ -83,23 +83,23 @@ pub async fn fetch_token(client: &Client, base: &str, id: &str, secret: &str) ->
 }
 
 impl TestApp {
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
     }
 
-    pub fn other(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn other(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.other_token)
     }
 
-    pub async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.request(Method::GET, path).send().await.unwrap()
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> Response {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Response {
         self.request(Method::POST, path)
             .json(&body)
             .send()
@@ -107,7 +107,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn patch(&self, path: &str, body: Value) -> Response {
+    pub(crate) async fn patch(&self, path: &str, body: Value) -> Response {
         self.request(Method::PATCH, path)
             .header("content-type", "application/json+merge-patch")
             .body(body.to_string())
@@ -116,11 +116,11 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn delete(&self, path: &str) -> Response {
+    pub(crate) async fn delete(&self, path: &str) -> Response {
         self.request(Method::DELETE, path).send().await.unwrap()
     }
 
-    pub async fn create_user(&self, name: &str) -> Value {
+    pub(crate) async fn create_user(&self, name: &str) -> Value {
         ok(self
             .post(
                 "/v1/users",
@@ -130,7 +130,7 @@ impl TestApp {
         .await
     }
 
-    pub async fn create_channel(&self, name: &str) -> Value {
+    pub(crate) async fn create_channel(&self, name: &str) -> Value {
         ok(self
             .post(
                 "/v1/channels",
@@ -140,7 +140,7 @@ impl TestApp {
         .await
     }
 
-    pub async fn send_text(&self, channel: i64, user: Option<&str>, body: &str) -> Value {
+    pub(crate) async fn send_text(&self, channel: i64, user: Option<&str>, body: &str) -> Value {
         let mut msg = serde_json::json!({"type": "TEXT", "body": body});
         if let Some(u) = user {
             msg["user"] = serde_json::json!({"username": u});
@@ -153,7 +153,7 @@ impl TestApp {
 }
 
 /// Asserts a 200 and returns the JSON body.
-pub async fn ok(response: Response) -> Value {
+pub(crate) async fn ok(response: Response) -> Value {
     let status = response.status();
     let text = response.text().await.unwrap();
     assert_eq!(status, 200, "expected 200, got {status}: {text}");
@@ -161,7 +161,7 @@ pub async fn ok(response: Response) -> Value {
 }
 
 /// Asserts the status and an `ApiError` body; returns the body.
-pub async fn api_error(response: Response, status: u16) -> Value {
+pub(crate) async fn api_error(response: Response, status: u16) -> Value {
     let got = response.status();
     let text = response.text().await.unwrap();
     assert_eq!(got.as_u16(), status, "expected {status}, got {got}: {text}");
@@ -172,10 +172,10 @@ pub async fn api_error(response: Response, status: u16) -> Value {
     body
 }
 
-pub fn id(v: &Value) -> i64 {
+pub(crate) fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
 }
 
-pub fn chrono_secs(s: i64) -> chrono::Duration {
+pub(crate) fn chrono_secs(s: i64) -> chrono::Duration {
     chrono::Duration::seconds(s)
 }
