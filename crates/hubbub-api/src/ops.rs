@@ -70,6 +70,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     );
     let _ = writeln!(out, "# TYPE hubbub_store_writes_total counter");
     let _ = writeln!(out, "hubbub_store_writes_total {}", stats.writes);
+    state.gateway.render_metrics(&mut out);
     (
         StatusCode::OK,
         [(

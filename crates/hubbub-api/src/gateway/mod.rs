@@ -33,7 +33,7 @@ use hubbub_core::fanout::{Frame, FrameEncoder, FrameFormat, Hub, Outbox};
 use hubbub_core::presence::{MemoryPresence, Presence};
 use limits::ConnectionRegistry;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -128,6 +128,9 @@ pub struct Gateway {
     pub config: RealtimeConfig,
     pub connections: ConnectionRegistry,
     pub controls: Arc<control::Controls>,
+    /// WebSocket writes, and frames (replies and pushes) carried by them.
+    pub ws_writes: AtomicU64,
+    pub ws_frames: AtomicU64,
     shutting_down: AtomicBool,
     stop_hub: Arc<Notify>,
 }
@@ -162,6 +165,8 @@ impl Gateway {
         });
         Arc::new(Self {
             controls,
+            ws_writes: AtomicU64::new(0),
+            ws_frames: AtomicU64::new(0),
             engine,
             hub,
             presence: Arc::new(MemoryPresence::new()),
@@ -201,6 +206,69 @@ impl Gateway {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         self.stop_hub.notify_waiters();
+    }
+}
+
+impl Gateway {
+    /// Appends the gateway's figures to a Prometheus text page.
+    pub fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write;
+        let hub = self.hub.stats();
+        let figures: [(&str, &str, &str, u64); 8] = [
+            (
+                "hubbub_realtime_connections",
+                "gauge",
+                "Open realtime connections (WebSocket and SSE).",
+                self.connections.open_count() as u64,
+            ),
+            (
+                "hubbub_realtime_rooms",
+                "gauge",
+                "Channels with local subscribers.",
+                hub.rooms,
+            ),
+            (
+                "hubbub_realtime_events_total",
+                "counter",
+                "Events routed to rooms with subscribers.",
+                hub.events,
+            ),
+            (
+                "hubbub_realtime_deliveries_total",
+                "counter",
+                "Publications queued to subscribers.",
+                hub.deliveries,
+            ),
+            (
+                "hubbub_realtime_slow_disconnects_total",
+                "counter",
+                "Subscribers dropped because their queue overflowed or closed.",
+                hub.dropped_subscribers,
+            ),
+            (
+                "hubbub_realtime_gap_fills_total",
+                "counter",
+                "Messages read from the store to fill fan-out gaps.",
+                hub.gap_fills,
+            ),
+            (
+                "hubbub_realtime_ws_writes_total",
+                "counter",
+                "WebSocket frames written (one socket write each).",
+                self.ws_writes.load(Ordering::Relaxed),
+            ),
+            (
+                "hubbub_realtime_ws_frames_total",
+                "counter",
+                "Replies and pushes carried by those writes.",
+                self.ws_frames.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, kind, help, value) in figures {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            let _ = writeln!(out, "{name} {value}");
+        }
     }
 }
 

@@ -70,6 +70,7 @@ pub async fn serve(gw: Arc<Gateway>, socket: WebSocket, ip: IpAddr) {
         .open(ip, outbox.clone(), gw.config.max_connections_per_ip);
     let writer_done = Arc::new(Notify::new());
     let writer = tokio::spawn(write_loop(
+        gw.clone(),
         sink,
         outbox.clone(),
         gw.config.write_coalesce,
@@ -183,6 +184,7 @@ pub fn join_frames(frames: &[Frame]) -> String {
 }
 
 async fn write_loop(
+    gw: Arc<Gateway>,
     mut sink: SplitSink<WebSocket, Message>,
     outbox: Arc<Outbox>,
     coalesce: Duration,
@@ -193,6 +195,10 @@ async fn write_loop(
         let closing = outbox.next_batch(&mut batch).await;
         if !batch.is_empty() {
             let text = join_frames(&batch);
+            gw.ws_writes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            gw.ws_frames
+                .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
             batch.clear();
             if sink.send(Message::Text(text.into())).await.is_err() {
                 break;
