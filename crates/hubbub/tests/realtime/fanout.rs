@@ -172,3 +172,38 @@ async fn the_hub_reorders_early_events_and_fills_gaps_from_the_store() {
     assert_eq!(batch.len(), 1);
     assert_eq!(&*batch[0], b"5");
 }
+
+#[tokio::test]
+async fn metrics_count_connections_deliveries_and_writes() {
+    let app = spawn_app().await;
+    app.user("jane").await;
+    let channel = app.channel("PUBLIC", "lobby", &[]).await;
+    let mut viewer = app.client("").await;
+    viewer.subscribe("lobby").await;
+    app.send(id(&channel), Some("jane"), "counted").await;
+    viewer.publication("lobby").await;
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing in {text}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(value("hubbub_realtime_connections"), 1);
+    assert_eq!(value("hubbub_realtime_rooms"), 1);
+    assert_eq!(value("hubbub_realtime_deliveries_total"), 1);
+    assert!(
+        value("hubbub_realtime_ws_writes_total") >= 3,
+        "connect, subscribe, publication"
+    );
+    assert!(value("hubbub_realtime_ws_frames_total") >= value("hubbub_realtime_ws_writes_total"));
+}
