@@ -111,6 +111,11 @@ pub struct RealtimeSection {
     /// Serve the echo endpoint `/connection/autobahn-echo` (only for
     /// `scripts/autobahn.sh`). `HUBBUB_REALTIME_AUTOBAHN_ECHO`.
     pub autobahn_echo: bool,
+    /// Browser origins allowed to open realtime connections, e.g.
+    /// `["https://example.com"]`; empty allows all. Requests without `Origin`
+    /// (non-browser clients) are always allowed. `HUBBUB_REALTIME_ALLOWED_ORIGINS`
+    /// (comma-separated).
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for RealtimeSection {
@@ -128,6 +133,7 @@ impl Default for RealtimeSection {
             recovery_max_publications: 1000,
             ws_buffer_bytes: 1024,
             autobahn_echo: false,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -149,6 +155,7 @@ impl RealtimeSection {
             recovery_max_publications: self.recovery_max_publications,
             ws_buffer_bytes: self.ws_buffer_bytes,
             autobahn_echo: self.autobahn_echo,
+            allowed_origins: self.allowed_origins.clone(),
             ..Default::default()
         }
     }
@@ -338,6 +345,13 @@ impl Config {
             "HUBBUB_REALTIME_WS_BUFFER_BYTES" => ws_buffer_bytes,
             "HUBBUB_REALTIME_AUTOBAHN_ECHO" => autobahn_echo,
         );
+        if let Some(v) = env("HUBBUB_REALTIME_ALLOWED_ORIGINS") {
+            rt.allowed_origins = v
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect();
+        }
         Ok(())
     }
 
@@ -461,6 +475,10 @@ recovery_max_publications = 1000
 ws_buffer_bytes = 1024
 # Serve /connection/autobahn-echo; only for scripts/autobahn.sh (HUBBUB_REALTIME_AUTOBAHN_ECHO).
 autobahn_echo = false
+# Browser origins allowed to connect, e.g. ["https://example.com"]; empty allows all.
+# Requests without Origin (non-browser clients) are always allowed
+# (HUBBUB_REALTIME_ALLOWED_ORIGINS, comma-separated).
+allowed_origins = []
 "#;
 
 #[cfg(test)]

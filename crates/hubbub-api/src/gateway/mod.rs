@@ -81,6 +81,10 @@ pub struct RealtimeConfig {
     pub shutdown_grace: Duration,
     /// Serve `/connection/autobahn-echo` (for the Autobahn conformance script only).
     pub autobahn_echo: bool,
+    /// Browser origins allowed to open realtime connections (`https://example.com`);
+    /// empty allows every origin. Requests without an `Origin` header (non-browser
+    /// clients) are always allowed: authentication is the token, never a cookie.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for RealtimeConfig {
@@ -103,6 +107,7 @@ impl Default for RealtimeConfig {
             sse_keepalive: Duration::from_secs(15),
             shutdown_grace: Duration::from_secs(5),
             autobahn_echo: false,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -184,6 +189,19 @@ impl Gateway {
             self.config.queue_max_bytes,
             protocol::SLOW.closing(),
         ))
+    }
+
+    /// Whether a request with this `Origin` header may connect.
+    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        match origin {
+            None => true,
+            Some(_) if self.config.allowed_origins.is_empty() => true,
+            Some(origin) => self
+                .config
+                .allowed_origins
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(origin.trim_end_matches('/'))),
+        }
     }
 
     pub fn is_shutting_down(&self) -> bool {

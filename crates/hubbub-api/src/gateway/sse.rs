@@ -68,6 +68,14 @@ pub async fn stream(
             "shutting down",
         );
     }
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    if !gw.origin_allowed(origin) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "origin not allowed",
+        );
+    }
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())

@@ -41,11 +41,18 @@ const NORMAL: Closing = Closing {
 pub async fn upgrade(
     State(state): State<AppState>,
     ws: WebSocketUpgrade,
+    headers: axum::http::HeaderMap,
     info: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Response {
     let gw = state.gateway.clone();
     if gw.is_shutting_down() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    let origin = headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    if !gw.origin_allowed(origin) {
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
     let ip = info
         .map(|Extension(ConnectInfo(addr))| addr.ip())

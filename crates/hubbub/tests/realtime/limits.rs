@@ -65,3 +65,29 @@ async fn connections_per_user_and_per_ip_are_capped() {
     let mut fifth = WsClient::open(&app.ws_url).await;
     assert_eq!(close_code(&fifth.closed().await), 3504, "fifth from one IP");
 }
+
+#[tokio::test]
+async fn only_allowed_browser_origins_may_connect() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app =
+        spawn_app_with(|c| c.realtime.allowed_origins = vec!["https://ok.example".into()]).await;
+    let request = |origin: &str| {
+        let mut r = app.ws_url.as_str().into_client_request().unwrap();
+        r.headers_mut().insert("origin", origin.parse().unwrap());
+        r
+    };
+    let refused = tokio_tungstenite::connect_async(request("https://evil.example")).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("expected 403, got {other:?}"),
+    }
+    assert!(
+        tokio_tungstenite::connect_async(request("https://ok.example"))
+            .await
+            .is_ok()
+    );
+    // Non-browser clients send no Origin.
+    WsClient::open(&app.ws_url).await;
+}
