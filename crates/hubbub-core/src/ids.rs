@@ -45,3 +45,7 @@ id_type!(
     /// A live session: one broadcast of a live room.
     LiveSessionId
 );
+id_type!(
+    /// A background job of an application (an import or an analytics export).
+    JobId
+);

@@ -10,16 +10,17 @@
 //!   [`Error::Conflict`], a lost connection [`Error::Unavailable`], and a missing row
 //!   [`Error::NotFound`] (or `Ok(None)` for `get_*`/`find_*` methods).
 //! * Methods appear below, and in every backend, in this order: health, applications,
-//!   access tokens, users, user secrets, channels, members, moderators, messages.
+//!   access tokens, users, user secrets, channels, members, moderators, messages,
+//!   read state, jobs.
 //!
 //! [`Error::Conflict`]: crate::Error::Conflict
 //! [`Error::Unavailable`]: crate::Error::Unavailable
 //! [`Error::NotFound`]: crate::Error::NotFound
 
 use crate::error::Result;
-use crate::ids::{AppId, ChannelId, MessageId, UserId};
+use crate::ids::{AppId, ChannelId, JobId, MessageId, UserId};
 use crate::model::*;
-use crate::names::{ChannelName, SecretName, UserName};
+use crate::names::{ChannelName, IdempotencyKey, SecretName, UserName};
 use crate::paging::{CursorPage, CursorRequest, Page, PageRequest};
 use async_trait::async_trait;
 
@@ -261,4 +262,97 @@ pub trait Store: Send + Sync + 'static {
     /// Messages in the user's member channels that the user has not read and did not
     /// send (see [`MessageFilter::unread_for`]).
     async fn count_unread(&self, app: AppId, user: UserId) -> Result<u64>;
+
+    // ----- jobs -----------------------------------------------------------------------
+    // Imports and analytics exports: the jobs themselves, the batched append and the
+    // import keys imports need, and the keyset reads exports stream from.
+
+    /// Creates a job in state `PENDING`, created and heart-beating now.
+    async fn create_job(&self, app: AppId, new: NewJob) -> Result<Job>;
+
+    async fn get_job(&self, app: AppId, job: JobId) -> Result<Option<Job>>;
+
+    /// Jobs matching `filter`, paged. Default order: id ascending.
+    async fn list_jobs(
+        &self,
+        app: AppId,
+        filter: &JobFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Job>>;
+
+    /// Applies `update` and refreshes the heartbeat. `NotFound` if the job does not
+    /// exist; `Conflict` if it has already ended (`FINISHED` or `FAILED`), so a runner
+    /// whose job was given up never overwrites the verdict.
+    async fn update_job(&self, app: AppId, job: JobId, update: JobUpdate) -> Result<Job>;
+
+    /// Refreshes the heartbeat of every active job of `runner`; returns how many.
+    async fn heartbeat_jobs(&self, runner: &str, now: Timestamp) -> Result<u64>;
+
+    /// Marks `FAILED` (with `reason`, ended `now`) every active job of any application
+    /// whose heartbeat is older than `heartbeat_before` — only those of `runner` when
+    /// given. Returns how many.
+    async fn fail_abandoned_jobs(
+        &self,
+        runner: Option<&str>,
+        heartbeat_before: Timestamp,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<u64>;
+
+    /// Appends messages in the given order, as [`Store::append_message`] would one
+    /// after the other: within a channel their seqs follow the order of `batch`. Each
+    /// message gets its own result (an unknown channel fails that message only). The
+    /// default appends them one by one; backends override it to write big batches in
+    /// few transactions.
+    async fn append_messages(
+        &self,
+        app: AppId,
+        batch: Vec<NewMessage>,
+    ) -> Result<Vec<Result<Appended>>> {
+        let mut results = Vec::with_capacity(batch.len());
+        for new in batch {
+            match self.append_message(app, new).await {
+                Err(e @ (crate::Error::Unavailable(_) | crate::Error::Internal(_))) => {
+                    return Err(e);
+                }
+                other => results.push(other),
+            }
+        }
+        Ok(results)
+    }
+
+    /// The resource an import created for an item's idempotency key, within `scope`
+    /// (`"user"`, `"channel"`, ...).
+    async fn find_import_key(
+        &self,
+        app: AppId,
+        scope: &str,
+        key: &IdempotencyKey,
+    ) -> Result<Option<i64>>;
+
+    /// Records (or replaces) the resource an import created for an idempotency key.
+    async fn put_import_key(
+        &self,
+        app: AppId,
+        scope: &str,
+        key: &IdempotencyKey,
+        resource: i64,
+    ) -> Result<()>;
+
+    /// Messages of the application with an id above `after`, oldest first, at most
+    /// `limit` (exports walk every message with it).
+    async fn messages_after_id(
+        &self,
+        app: AppId,
+        after: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<MessageView>>;
+
+    /// Users of the application with an id above `after`, in id order, at most `limit`.
+    async fn users_after_id(
+        &self,
+        app: AppId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>>;
 }

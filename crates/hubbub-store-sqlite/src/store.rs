@@ -2,16 +2,16 @@
 //! the reader pool, writes sent to the writer task. Methods follow the trait's order.
 
 use crate::driver_error;
-use crate::group_commit::{AppendCommand, Command, Counters, Op, Reply, Writer};
+use crate::group_commit::{AppendCommand, Command, Counters, JobOp, Op, Reply, Writer};
 use crate::options::{Durability, SqliteOptions};
 use crate::queries::channels::Role;
-use crate::queries::{applications, channels, messages, users};
+use crate::queries::{applications, channels, jobs, messages, users};
 use crate::read_cache::ReadCache;
 use crate::reader_pool::ReaderPool;
 use async_trait::async_trait;
-use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
+use hubbub_core::ids::{AppId, ChannelId, JobId, MessageId, UserId};
 use hubbub_core::model::*;
-use hubbub_core::names::{ChannelName, SecretName, UserName};
+use hubbub_core::names::{ChannelName, IdempotencyKey, SecretName, UserName};
 use hubbub_core::paging::{CursorPage, CursorRequest, Page, PageRequest};
 use hubbub_core::store::{Store, StoreStats};
 use hubbub_core::{Error, Result};
@@ -593,6 +593,151 @@ impl Store for SqliteStore {
     async fn count_unread(&self, app: AppId, user: UserId) -> Result<u64> {
         let mut reader = self.readers.acquire().await?;
         let result = messages::count_unread(&mut reader, app, user).await;
+        reader.check(result)
+    }
+
+    // ----- jobs -----------------------------------------------------------------------
+
+    async fn create_job(&self, app: AppId, new: NewJob) -> Result<Job> {
+        self.op(|reply| Op::Jobs(JobOp::Create { app, new, reply }))
+            .await
+    }
+
+    async fn get_job(&self, app: AppId, job: JobId) -> Result<Option<Job>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = jobs::get_job(&mut *reader, app, job).await;
+        reader.check(result)
+    }
+
+    async fn list_jobs(
+        &self,
+        app: AppId,
+        filter: &JobFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Job>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = jobs::list_jobs(&mut reader, app, filter, page).await;
+        reader.check(result)
+    }
+
+    async fn update_job(&self, app: AppId, job: JobId, update: JobUpdate) -> Result<Job> {
+        self.op(|reply| {
+            Op::Jobs(JobOp::Update {
+                app,
+                job,
+                update,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn heartbeat_jobs(&self, runner: &str, now: Timestamp) -> Result<u64> {
+        let runner = runner.to_owned();
+        self.op(|reply| Op::Jobs(JobOp::Heartbeat { runner, now, reply }))
+            .await
+    }
+
+    async fn fail_abandoned_jobs(
+        &self,
+        runner: Option<&str>,
+        heartbeat_before: Timestamp,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let runner = runner.map(str::to_owned);
+        let reason = reason.to_owned();
+        self.op(|reply| {
+            Op::Jobs(JobOp::FailAbandoned {
+                runner,
+                heartbeat_before,
+                reason,
+                now,
+                reply,
+            })
+        })
+        .await
+    }
+
+    /// One command for the whole batch, so nothing interleaves with its order; the
+    /// writer appends it with whatever else is queued, in as few INSERTs as it can.
+    async fn append_messages(
+        &self,
+        app: AppId,
+        batch: Vec<NewMessage>,
+    ) -> Result<Vec<Result<Appended>>> {
+        let mut commands = Vec::with_capacity(batch.len());
+        let mut answers = Vec::with_capacity(batch.len());
+        for new in batch {
+            let (reply, answer) = oneshot::channel();
+            commands.push(AppendCommand { app, new, reply });
+            answers.push(answer);
+        }
+        self.writer
+            .send(Command::AppendBatch(commands))
+            .await
+            .map_err(|_| writer_gone())?;
+        let mut results = Vec::with_capacity(answers.len());
+        for answer in answers {
+            match answer.await.map_err(|_| writer_gone())? {
+                Err(e @ (Error::Unavailable(_) | Error::Internal(_))) => return Err(e),
+                other => results.push(other),
+            }
+        }
+        Ok(results)
+    }
+
+    async fn find_import_key(
+        &self,
+        app: AppId,
+        scope: &str,
+        key: &IdempotencyKey,
+    ) -> Result<Option<i64>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = jobs::find_import_key(&mut *reader, app, scope, key).await;
+        reader.check(result)
+    }
+
+    async fn put_import_key(
+        &self,
+        app: AppId,
+        scope: &str,
+        key: &IdempotencyKey,
+        resource: i64,
+    ) -> Result<()> {
+        let scope = scope.to_owned();
+        let key = key.clone();
+        self.op(|reply| {
+            Op::Jobs(JobOp::PutImportKey {
+                app,
+                scope,
+                key,
+                resource,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn messages_after_id(
+        &self,
+        app: AppId,
+        after: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<MessageView>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = jobs::messages_after_id(&mut *reader, app, after, limit).await;
+        reader.check(result)
+    }
+
+    async fn users_after_id(
+        &self,
+        app: AppId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = jobs::users_after_id(&mut *reader, app, after, limit).await;
         reader.check(result)
     }
 }

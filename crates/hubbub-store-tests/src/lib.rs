@@ -25,12 +25,14 @@ mod applications;
 mod channels;
 mod fixtures;
 mod isolation;
+mod jobs;
 mod messages;
 mod users;
 
 pub use applications::*;
 pub use channels::*;
 pub use isolation::*;
+pub use jobs::*;
 pub use messages::*;
 pub use users::*;
 
@@ -165,4 +167,11 @@ suite!($
     tenant_isolation_of_users,
     tenant_isolation_of_channels,
     tenant_isolation_of_messages,
+    // jobs
+    jobs_round_trip,
+    list_jobs_filters_by_running_and_pages,
+    abandoned_jobs_fail_and_heartbeats_keep_jobs_alive,
+    append_messages_keeps_order_and_isolates_failures,
+    import_keys_round_trip_per_app_and_scope,
+    keyset_walks_cover_every_row_once,
 );

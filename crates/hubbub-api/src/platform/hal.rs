@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::extract::{LinkBase, Query};
+use super::jobs::ApplicationJobResource;
 use super::resources::*;
 use hubbub_core::ids::MessageId;
 use hubbub_core::paging::{
@@ -79,6 +80,13 @@ paged!(
     ChannelMembershipResourceEmbedded,
     memberships,
     ChannelMembershipResource,
+    PageMetadata
+);
+paged!(
+    PagedModelApplicationJobResource,
+    ApplicationJobResourceEmbedded,
+    jobs,
+    ApplicationJobResource,
     PageMetadata
 );
 paged!(

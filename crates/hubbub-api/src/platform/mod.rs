@@ -4,18 +4,21 @@
 //! official client call the two forms. One file per resource; each handler decodes,
 //! authorises, makes one engine call and encodes a ChatKitty resource.
 
+pub mod analytics;
 pub mod application;
 pub mod channels;
 pub mod error;
 pub mod extract;
 pub mod hal;
+pub mod imports;
+pub mod jobs;
 pub mod messages;
 pub mod oauth;
 pub mod resources;
 pub mod users;
 
 use crate::AppState;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -72,7 +75,24 @@ pub fn router() -> OpenApiRouter<AppState> {
             messages::update_message,
             messages::delete_message
         ))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::retrieve_job))
+        .routes(routes!(jobs::download_job_file))
+        .routes(routes!(analytics::export_messages))
+        .routes(routes!(analytics::export_users))
+        .merge(uploads())
         .layer(middleware::from_fn(negotiate_content_type))
+}
+
+/// The import routes: their bodies are files, streamed to disk under the imports size
+/// limit rather than the JSON body limit.
+fn uploads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(imports::import_users))
+        .routes(routes!(imports::import_channels))
+        .routes(routes!(imports::import_members))
+        .routes(routes!(imports::import_messages))
+        .layer(DefaultBodyLimit::disable())
 }
 
 /// Answers JSON as `application/vnd.chatkitty+json` to clients that ask for it (the

@@ -44,7 +44,7 @@ pub struct MessagePatch {
     pub properties: Option<Value>,
 }
 
-const MAX_GROUP_TAG_BYTES: usize = 128;
+pub(super) const MAX_GROUP_TAG_BYTES: usize = 128;
 
 impl Engine {
     /// Sends a message to a channel. The reply comes after the commit; the
@@ -122,7 +122,7 @@ impl Engine {
         Ok((appended, view))
     }
 
-    fn parse_content(&self, content: SendContent) -> Result<MessageContent> {
+    pub(super) fn parse_content(&self, content: SendContent) -> Result<MessageContent> {
         Ok(match content {
             SendContent::Text(body) => MessageContent::Text {
                 body: MessageBody::parse(&body, self.limits.max_message_bytes)?,

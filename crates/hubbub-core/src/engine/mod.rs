@@ -7,12 +7,18 @@
 
 mod applications;
 mod channels;
+mod exports;
+mod imports;
+mod jobs;
 mod messages;
 mod realtime;
 mod users;
 
 pub use applications::{IssuedToken, NewApplicationCredentials};
 pub use channels::{ChannelPatch, ChannelView, CreateChannel};
+pub use exports::{EXPORT_CONTENT_TYPE, ExportKind, export_download_name};
+pub use imports::{ImportKind, check_import_file};
+pub use jobs::{INTERRUPTED, JobsConfig};
 pub use messages::{MessagePatch, SendContent, SendMessage, message_summary, message_type};
 pub use realtime::{
     DIRECT_PREFIX, MAX_TOKEN_TTL, RealtimeIdentity, TokenError, channel_protocol_name,
@@ -71,11 +77,18 @@ pub struct Engine {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     limits: Limits,
+    /// Settings and runner id of this process's imports and exports.
+    jobs: jobs::JobsRuntime,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, limits: Limits) -> Self {
-        Self { store, bus, limits }
+        Self {
+            store,
+            bus,
+            limits,
+            jobs: jobs::JobsRuntime::new(JobsConfig::default()),
+        }
     }
 
     /// The store, for read paths that need no rule beyond tenancy.

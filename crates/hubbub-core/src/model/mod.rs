@@ -3,12 +3,14 @@
 
 mod application;
 mod channel;
+mod job;
 mod live;
 mod message;
 mod user;
 
 pub use application::*;
 pub use channel::*;
+pub use job::*;
 pub use live::*;
 pub use message::*;
 pub use user::*;

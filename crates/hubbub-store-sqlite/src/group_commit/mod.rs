@@ -18,6 +18,7 @@
 //! what they describe may have been rolled back.
 
 mod appends;
+mod jobs;
 
 use crate::driver_error::{self, is_connection_lost};
 use crate::queries::channels::Role;
@@ -32,6 +33,7 @@ use hubbub_core::model::{
 use hubbub_core::names::SecretName;
 use hubbub_core::store::StoreStats;
 use hubbub_core::{Error, Result};
+pub(crate) use jobs::JobOp;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use std::sync::Arc;
@@ -154,6 +156,8 @@ pub(crate) enum Op {
         seq: i64,
         reply: Reply<()>,
     },
+    /// Jobs and import keys (see [`jobs`]).
+    Jobs(JobOp),
 }
 
 impl Op {
@@ -178,6 +182,7 @@ impl Op {
             Op::DeleteMessage { reply, .. } => fail(reply, e),
             Op::DeleteAllMessages { reply, .. } => fail(reply, e),
             Op::MarkRead { reply, .. } => fail(reply, e),
+            Op::Jobs(op) => op.fail(e),
         }
     }
 }
@@ -185,6 +190,9 @@ impl Op {
 /// What travels to the writer.
 pub(crate) enum Command {
     Append(AppendCommand),
+    /// Messages to append in this order (a batched append): they join the batch's
+    /// appends as if queued one after the other.
+    AppendBatch(Vec<AppendCommand>),
     Op(Op),
     /// Finish the current batch, close the connection, then acknowledge.
     Shutdown(oneshot::Sender<()>),
@@ -194,6 +202,7 @@ impl Command {
     fn fail(self, e: &Error) {
         match self {
             Command::Append(a) => fail(a.reply, e),
+            Command::AppendBatch(all) => all.into_iter().for_each(|a| fail(a.reply, e)),
             Command::Op(op) => op.fail(e),
             Command::Shutdown(_) => {}
         }
@@ -269,6 +278,9 @@ pub(crate) struct Writer {
     /// Set when the transaction can no longer be trusted (a SAVEPOINT could not be
     /// released or rolled back): the rest of the batch fails and it is rolled back.
     poisoned: Option<Error>,
+    /// `PRAGMA data_version` at the last batch: it changes only when another
+    /// connection — another process, such as `hubbub import` — committed.
+    data_version: Option<i64>,
 }
 
 impl Writer {
@@ -290,6 +302,7 @@ impl Writer {
             cache,
             effects: Vec::new(),
             poisoned: None,
+            data_version: None,
         }
     }
 
@@ -327,6 +340,7 @@ impl Writer {
     async fn reconnect(&mut self) -> Result<()> {
         self.appends.forget();
         self.cache.clear();
+        self.data_version = None;
         self.conn = self
             .connect_options
             .connect()
@@ -335,8 +349,34 @@ impl Writer {
         Ok(())
     }
 
-    /// Opens the batch's transaction, reopening a lost connection once.
+    /// Opens the batch's transaction, reopening a lost connection once. If another
+    /// process wrote since the last batch, what the writer cached is dropped first.
     async fn begin(&mut self) -> Result<()> {
+        self.begin_transaction().await?;
+        let version: std::result::Result<i64, sqlx::Error> =
+            sqlx::query_scalar("PRAGMA data_version")
+                .fetch_one(&mut self.conn)
+                .await;
+        match version {
+            Ok(v) => {
+                if self.data_version.is_some_and(|seen| seen != v) {
+                    tracing::debug!("another process wrote to the database; dropping caches");
+                    self.appends.forget();
+                    self.cache.clear();
+                }
+                self.data_version = Some(v);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read data_version; dropping caches");
+                self.appends.forget();
+                self.cache.clear();
+                self.data_version = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn begin_transaction(&mut self) -> Result<()> {
         match self.exec_raw("BEGIN IMMEDIATE").await {
             Ok(()) => Ok(()),
             Err(e) if is_connection_lost(&e) => {
@@ -382,6 +422,7 @@ impl Writer {
         for cmd in batch {
             match cmd {
                 Command::Append(a) => appends.push(a),
+                Command::AppendBatch(all) => appends.extend(all),
                 Command::Op(op) => ops.push(op),
                 Command::Shutdown(ack) => shutdown = Some(ack),
             }
@@ -582,6 +623,7 @@ impl Writer {
                 reply,
                 write_ops::mark_read(conn, app, channel, user, seq).await,
             ),
+            Op::Jobs(op) => op.apply(conn).await,
         };
         answers.push(answer);
         let end = if ok {

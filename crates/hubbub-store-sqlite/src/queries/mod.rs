@@ -4,5 +4,6 @@
 pub(crate) mod applications;
 pub(crate) mod channels;
 pub(crate) mod filters;
+pub(crate) mod jobs;
 pub(crate) mod messages;
 pub(crate) mod users;
