@@ -49,3 +49,24 @@ id_type!(
     /// A background job of an application (an import or an analytics export).
     JobId
 );
+id_type!(
+    /// A reply thread: a channel's main thread or a message's reply thread (see
+    /// [`ThreadRef`](crate::model::ThreadRef) for how the id encodes which).
+    ThreadId
+);
+id_type!(
+    /// A notification of a user.
+    NotificationId
+);
+id_type!(
+    /// A report of a message.
+    ReportId
+);
+id_type!(
+    /// A user session: one connected realtime client of a user.
+    UserSessionId
+);
+id_type!(
+    /// A chat session: one user session's subscription to one channel.
+    ChatSessionId
+);

@@ -11,14 +11,15 @@
 //!   [`Error::NotFound`] (or `Ok(None)` for `get_*`/`find_*` methods).
 //! * Methods appear below, and in every backend, in this order: health, applications,
 //!   access tokens, users, user secrets, channels, members, moderators, messages,
-//!   read state, jobs.
+//!   read state, jobs, then threads, receipts, notifications, sessions, reports and
+//!   invites.
 //!
 //! [`Error::Conflict`]: crate::Error::Conflict
 //! [`Error::Unavailable`]: crate::Error::Unavailable
 //! [`Error::NotFound`]: crate::Error::NotFound
 
 use crate::error::Result;
-use crate::ids::{AppId, ChannelId, JobId, MessageId, UserId};
+use crate::ids::{AppId, ChannelId, ChatSessionId, JobId, MessageId, UserId, UserSessionId};
 use crate::model::*;
 use crate::names::{ChannelName, IdempotencyKey, SecretName, UserName};
 use crate::paging::{CursorPage, CursorRequest, Page, PageRequest};
@@ -355,4 +356,126 @@ pub trait Store: Send + Sync + 'static {
         after: Option<UserId>,
         limit: u32,
     ) -> Result<Vec<User>>;
+
+    // ----- threads, receipts, notifications, sessions, reports, invites -----
+    // Reply threads need no storage of their own (see `model::threads`): they are read
+    // with `MessageFilter::thread`, and `replies_count` is kept by the appends.
+
+    /// Appends a message exactly like [`Store::append_message`] and, in the same
+    /// commit, stores its `extras`: its mentions (returned on the message from then
+    /// on) and the notifications it causes. A retry of a stored message (same
+    /// idempotency key) writes no extras, so notifications are never lost nor doubled.
+    /// Every append of a reply (`parent_id` set) also adds one to the parent's
+    /// `replies_count`; deleting the reply takes it back.
+    async fn append_message_with(
+        &self,
+        app: AppId,
+        new: NewMessage,
+        extras: MessageExtras,
+    ) -> Result<Appended>;
+
+    /// How far `user` has read `channel`, if they ever marked it read.
+    async fn get_read_mark(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+    ) -> Result<Option<ReadMark>>;
+
+    /// The users whose read mark covers `message` (reached its seq), each with the
+    /// time their mark first did, earliest first. [`Store::mark_read`] keeps the history
+    /// this needs. `NotFound` if the message does not exist.
+    async fn list_read_receipts(
+        &self,
+        app: AppId,
+        message: MessageId,
+        page: &PageRequest,
+    ) -> Result<Page<ReadReceipt>>;
+
+    /// Every (channel, member) with unread messages (as [`Store::count_unread`] counts
+    /// them), in channel then user order.
+    async fn list_unread_summaries(
+        &self,
+        app: AppId,
+        page: &PageRequest,
+    ) -> Result<Page<UnreadSummary>>;
+
+    /// The user's notifications, newest first, from the cursor in its direction; each
+    /// with the message that caused it (notifications of deleted messages are gone).
+    async fn list_notifications(
+        &self,
+        app: AppId,
+        user: UserId,
+        cursor: &NotificationCursor,
+    ) -> Result<CursorPage<NotificationView>>;
+
+    /// Invites `user` to `channel`; inviting again returns the pending invite
+    /// unchanged. `NotFound` if the channel or user does not exist.
+    async fn create_invite(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        invited_by: Option<UserId>,
+    ) -> Result<Invite>;
+
+    /// The channel's pending invites (of users who are not members), oldest first.
+    async fn list_invites(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<Invite>>;
+
+    /// Reports a message and adds one to its `report_count`, in one commit. A user's
+    /// second report of the same message returns the first and counts nothing.
+    /// `NotFound` if the message does not exist.
+    async fn report_message(&self, app: AppId, new: NewReport) -> Result<Report>;
+
+    /// The channel's messages with at least one report, most recently reported first.
+    async fn list_reported_messages(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<MessageView>>;
+
+    /// Starts an ACTIVE user session. `NotFound` if the user does not exist.
+    async fn start_user_session(&self, app: AppId, new: NewUserSession) -> Result<UserSession>;
+
+    /// Ends a user session and its chat sessions (no-op if already ended).
+    /// `NotFound` if there is no such session.
+    async fn end_user_session(&self, app: AppId, session: UserSessionId) -> Result<()>;
+
+    /// Starts an ACTIVE chat session of a user session in a channel. `NotFound` if
+    /// either does not exist.
+    async fn start_chat_session(
+        &self,
+        app: AppId,
+        user_session: UserSessionId,
+        channel: ChannelId,
+    ) -> Result<ChatSession>;
+
+    /// Ends a chat session (no-op if already ended). `NotFound` if there is none.
+    async fn end_chat_session(&self, app: AppId, session: ChatSessionId) -> Result<()>;
+
+    /// User sessions, in the given state or all, paged. Default order: id ascending.
+    async fn list_user_sessions(
+        &self,
+        app: AppId,
+        state: Option<SessionState>,
+        page: &PageRequest,
+    ) -> Result<Page<UserSession>>;
+
+    /// Chat sessions, in the given state or all, paged. Default order: id ascending.
+    async fn list_chat_sessions(
+        &self,
+        app: AppId,
+        state: Option<SessionState>,
+        page: &PageRequest,
+    ) -> Result<Page<ChatSession>>;
+
+    /// Ends every ACTIVE user and chat session of every application (operators: at
+    /// start, since no connection survives a restart). Returns the user sessions ended.
+    async fn end_active_sessions(&self) -> Result<u64>;
 }

@@ -26,7 +26,7 @@ macro_rules! message_columns {
     () => {
         "m.id, m.app_id, m.channel_id, m.seq, m.user_id, m.kind, m.body, m.file, m.group_tag, \
          m.properties, m.created_at, m.edited_at, m.parent_id, m.nested_level, \
-         m.idempotency_key"
+         m.idempotency_key, m.mentions, m.replies_count, m.report_count"
     };
 }
 

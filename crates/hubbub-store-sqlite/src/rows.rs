@@ -21,7 +21,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Decode, Row, Sqlite, Type};
 
 const APPLICATION_WIDTH: usize = 6;
-pub(crate) const MESSAGE_WIDTH: usize = 15;
+pub(crate) const MESSAGE_WIDTH: usize = 18;
 
 /// `kind` column values of messages.
 pub(crate) const KIND_TEXT: &str = "text";
@@ -159,7 +159,7 @@ pub(crate) fn channel_at(row: &SqliteRow, base: usize) -> Result<Channel> {
     })
 }
 
-/// The message at columns `base..base + 15` (`message_columns!`).
+/// The message at columns `base..base + 18` (`message_columns!`).
 pub(crate) fn message_at(row: &SqliteRow, base: usize) -> Result<Message> {
     let kind: &str = col(row, base + 5)?;
     let content = match kind {
@@ -179,6 +179,7 @@ pub(crate) fn message_at(row: &SqliteRow, base: usize) -> Result<Message> {
         other => return Err(corrupt("message kind", other)),
     };
     let key: Option<&str> = col(row, base + 14)?;
+    let mentions: Option<&str> = col(row, base + 15)?;
     Ok(Message {
         id: MessageId(col(row, base)?),
         app_id: AppId(col(row, base + 1)?),
@@ -198,6 +199,12 @@ pub(crate) fn message_at(row: &SqliteRow, base: usize) -> Result<Message> {
             .map(IdempotencyKey::parse)
             .transpose()
             .map_err(|e| corrupt("idempotency key", e))?,
+        mentions: mentions
+            .map(|m| json_from_db("mentions", m))
+            .transpose()?
+            .unwrap_or_default(),
+        replies_count: col::<i64>(row, base + 16)?.clamp(0, u32::MAX as i64) as u32,
+        report_count: col::<i64>(row, base + 17)?.clamp(0, u32::MAX as i64) as u32,
     })
 }
 

@@ -2,14 +2,17 @@
 //! the reader pool, writes sent to the writer task. Methods follow the trait's order.
 
 use crate::driver_error;
-use crate::group_commit::{AppendCommand, Command, Counters, JobOp, Op, Reply, Writer};
+use crate::group_commit::{AppendCommand, ChatOp, Command, Counters, JobOp, Op, Reply, Writer};
 use crate::options::{Durability, SqliteOptions};
 use crate::queries::channels::Role;
-use crate::queries::{applications, channels, jobs, messages, users};
+use crate::queries::{
+    applications, channels, invites, jobs, messages, notifications, receipts, reports, sessions,
+    users,
+};
 use crate::read_cache::ReadCache;
 use crate::reader_pool::ReaderPool;
 use async_trait::async_trait;
-use hubbub_core::ids::{AppId, ChannelId, JobId, MessageId, UserId};
+use hubbub_core::ids::{AppId, ChannelId, ChatSessionId, JobId, MessageId, UserId, UserSessionId};
 use hubbub_core::model::*;
 use hubbub_core::names::{ChannelName, IdempotencyKey, SecretName, UserName};
 use hubbub_core::paging::{CursorPage, CursorRequest, Page, PageRequest};
@@ -509,8 +512,15 @@ impl Store for SqliteStore {
     // ----- messages -----------------------------------------------------------------
 
     async fn append_message(&self, app: AppId, new: NewMessage) -> Result<Appended> {
-        self.write(|reply| Command::Append(AppendCommand { app, new, reply }))
-            .await
+        self.write(|reply| {
+            Command::Append(AppendCommand {
+                app,
+                new,
+                extras: None,
+                reply,
+            })
+        })
+        .await
     }
 
     async fn get_message(&self, app: AppId, message: MessageId) -> Result<Option<MessageView>> {
@@ -670,7 +680,12 @@ impl Store for SqliteStore {
         let mut answers = Vec::with_capacity(batch.len());
         for new in batch {
             let (reply, answer) = oneshot::channel();
-            commands.push(AppendCommand { app, new, reply });
+            commands.push(AppendCommand {
+                app,
+                new,
+                extras: None,
+                reply,
+            });
             answers.push(answer);
         }
         self.writer
@@ -739,5 +754,185 @@ impl Store for SqliteStore {
         let mut reader = self.readers.acquire().await?;
         let result = jobs::users_after_id(&mut *reader, app, after, limit).await;
         reader.check(result)
+    }
+
+    // ----- threads, receipts, notifications, sessions, reports, invites -----
+
+    async fn append_message_with(
+        &self,
+        app: AppId,
+        new: NewMessage,
+        extras: MessageExtras,
+    ) -> Result<Appended> {
+        let extras = (!extras.is_empty()).then(|| Box::new(extras));
+        self.write(|reply| {
+            Command::Append(AppendCommand {
+                app,
+                new,
+                extras,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn get_read_mark(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+    ) -> Result<Option<ReadMark>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = receipts::get_read_mark(&mut *reader, app, channel, user).await;
+        reader.check(result)
+    }
+
+    async fn list_read_receipts(
+        &self,
+        app: AppId,
+        message: MessageId,
+        page: &PageRequest,
+    ) -> Result<Page<ReadReceipt>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = receipts::list_read_receipts(&mut reader, app, message, page).await;
+        reader.check(result)
+    }
+
+    async fn list_unread_summaries(
+        &self,
+        app: AppId,
+        page: &PageRequest,
+    ) -> Result<Page<UnreadSummary>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = receipts::list_unread_summaries(&mut reader, app, page).await;
+        reader.check(result)
+    }
+
+    async fn list_notifications(
+        &self,
+        app: AppId,
+        user: UserId,
+        cursor: &NotificationCursor,
+    ) -> Result<CursorPage<NotificationView>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = notifications::list_notifications(&mut reader, app, user, cursor).await;
+        reader.check(result)
+    }
+
+    async fn create_invite(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        invited_by: Option<UserId>,
+    ) -> Result<Invite> {
+        self.op(|reply| {
+            Op::Chat(ChatOp::CreateInvite {
+                app,
+                channel,
+                user,
+                invited_by,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn list_invites(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<Invite>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = invites::list_invites(&mut reader, app, channel, page).await;
+        reader.check(result)
+    }
+
+    async fn report_message(&self, app: AppId, new: NewReport) -> Result<Report> {
+        self.op(|reply| Op::Chat(ChatOp::ReportMessage { app, new, reply }))
+            .await
+    }
+
+    async fn list_reported_messages(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        page: &PageRequest,
+    ) -> Result<Page<MessageView>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = reports::list_reported_messages(&mut reader, app, channel, page).await;
+        reader.check(result)
+    }
+
+    async fn start_user_session(&self, app: AppId, new: NewUserSession) -> Result<UserSession> {
+        self.op(|reply| Op::Chat(ChatOp::StartUserSession { app, new, reply }))
+            .await
+    }
+
+    async fn end_user_session(&self, app: AppId, session: UserSessionId) -> Result<()> {
+        self.op(|reply| {
+            Op::Chat(ChatOp::EndUserSession {
+                app,
+                session,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn start_chat_session(
+        &self,
+        app: AppId,
+        user_session: UserSessionId,
+        channel: ChannelId,
+    ) -> Result<ChatSession> {
+        self.op(|reply| {
+            Op::Chat(ChatOp::StartChatSession {
+                app,
+                user_session,
+                channel,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn end_chat_session(&self, app: AppId, session: ChatSessionId) -> Result<()> {
+        self.op(|reply| {
+            Op::Chat(ChatOp::EndChatSession {
+                app,
+                session,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn list_user_sessions(
+        &self,
+        app: AppId,
+        state: Option<SessionState>,
+        page: &PageRequest,
+    ) -> Result<Page<UserSession>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = sessions::list_user_sessions(&mut reader, app, state, page).await;
+        reader.check(result)
+    }
+
+    async fn list_chat_sessions(
+        &self,
+        app: AppId,
+        state: Option<SessionState>,
+        page: &PageRequest,
+    ) -> Result<Page<ChatSession>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = sessions::list_chat_sessions(&mut reader, app, state, page).await;
+        reader.check(result)
+    }
+
+    async fn end_active_sessions(&self) -> Result<u64> {
+        self.op(|reply| Op::Chat(ChatOp::EndActiveSessions { reply }))
+            .await
     }
 }

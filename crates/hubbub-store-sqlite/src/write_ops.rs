@@ -3,6 +3,7 @@
 //! They read through the same connection, so they see the batch's earlier writes.
 
 use crate::driver_error;
+use crate::group_commit::chat;
 use crate::queries::applications::get_application;
 use crate::queries::channels::{Role, channel_exists};
 use crate::queries::messages::get_message_view;
@@ -247,6 +248,7 @@ pub(crate) async fn delete_user(
     user: UserId,
 ) -> Result<()> {
     require_user(conn, app, user).await?;
+    chat::user_deleted(conn, app, user).await?;
     for sql in [
         "DELETE FROM channel_members WHERE app_id = ? AND user_id = ?",
         "DELETE FROM channel_moderators WHERE app_id = ? AND user_id = ?",
@@ -433,6 +435,7 @@ pub(crate) async fn delete_channel(
     channel: ChannelId,
 ) -> Result<()> {
     require_channel(conn, app, channel).await?;
+    chat::channel_deleted(conn, app, channel).await?;
     for sql in [
         "DELETE FROM messages WHERE app_id = ? AND channel_id = ?",
         "DELETE FROM read_marks WHERE app_id = ? AND channel_id = ?",
@@ -598,6 +601,7 @@ pub(crate) async fn delete_message(
     .execute(&mut *conn)
     .await
     .map_err(driver_error::map)?;
+    chat::message_deleted(conn, app, &current).await?;
     Ok(current)
 }
 
@@ -612,6 +616,7 @@ pub(crate) async fn delete_all_messages(conn: &mut SqliteConnection, app: AppId)
         .execute(&mut *conn)
         .await
         .map_err(driver_error::map)?;
+    chat::all_messages_deleted(conn, app).await?;
     Ok(done.rows_affected())
 }
 
@@ -647,5 +652,6 @@ pub(crate) async fn mark_read(
     .execute(&mut *conn)
     .await
     .map_err(driver_error::map)?;
+    chat::read_mark_moved(conn, app, channel, user, seq.clamp(0, last_seq.max(0))).await?;
     Ok(())
 }

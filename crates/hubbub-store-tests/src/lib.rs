@@ -27,6 +27,10 @@ mod fixtures;
 mod isolation;
 mod jobs;
 mod messages;
+mod moderation;
+mod receipts;
+mod sessions;
+mod threads;
 mod users;
 
 pub use applications::*;
@@ -34,6 +38,10 @@ pub use channels::*;
 pub use isolation::*;
 pub use jobs::*;
 pub use messages::*;
+pub use moderation::*;
+pub use receipts::*;
+pub use sessions::*;
+pub use threads::*;
 pub use users::*;
 
 use hubbub_core::store::Store;
@@ -174,4 +182,19 @@ suite!($
     append_messages_keeps_order_and_isolates_failures,
     import_keys_round_trip_per_app_and_scope,
     keyset_walks_cover_every_row_once,
+    // threads, receipts, notifications, sessions, reports, invites
+    replies_count_follows_replies,
+    thread_filters_list_top_level_and_replies,
+    extras_are_written_with_their_message_once,
+    a_failing_append_writes_none_of_its_extras,
+    notifications_are_cursor_paged_newest_first,
+    tenant_isolation_of_threads_and_notifications,
+    read_marks_keep_their_time_and_history,
+    unread_summaries_count_per_channel_and_member,
+    reports_count_once_per_user,
+    invites_are_pending_until_membership,
+    tenant_isolation_of_reports_and_invites,
+    sessions_start_end_and_list_by_state,
+    end_active_sessions_ends_every_application,
+    tenant_isolation_of_sessions,
 );

@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::events::{ChannelEvent, EventType};
 use crate::ids::{ChannelId, MessageId, UserId};
 use crate::model::{
-    Appended, Channel, ChannelKind, FileRef, MessageChanges, MessageContent, MessageFilter,
-    MessageView, NewMessage,
+    Appended, Channel, ChannelKind, FileRef, MessageChanges, MessageContent, MessageExtras,
+    MessageFilter, MessageView, NewMessage,
 };
 use crate::names::{ExternalUrl, IdempotencyKey, MessageBody, Properties, UserName};
 use crate::paging::{CursorPage, CursorRequest};
@@ -46,6 +46,9 @@ pub struct MessagePatch {
 
 pub(super) const MAX_GROUP_TAG_BYTES: usize = 128;
 
+/// How deep replies to replies may nest (a top-level message is level 0).
+pub const MAX_NESTED_LEVEL: i32 = 8;
+
 impl Engine {
     /// Sends a message to a channel. The reply comes after the commit; the
     /// `message.created` event is published after it. A retried send with the same
@@ -56,8 +59,37 @@ impl Engine {
         channel: ChannelId,
         input: SendMessage,
     ) -> Result<(Appended, MessageView)> {
-        let app = actor.app();
         let channel = self.get_channel(actor, channel).await?;
+        self.send_in_thread(actor, channel, None, input).await
+    }
+
+    /// Sends a message to `channel`, replying to `parent` (a message of that channel)
+    /// when given. The message's mentions and the notifications it causes are written
+    /// in the same commit as the message.
+    pub(crate) async fn send_in_thread(
+        &self,
+        actor: &Actor,
+        channel: Channel,
+        parent: Option<&MessageView>,
+        input: SendMessage,
+    ) -> Result<(Appended, MessageView)> {
+        let app = actor.app();
+        let nested_level = match parent {
+            None => 0,
+            Some(p) if p.message.channel_id != channel.id => {
+                return Err(Error::invalid(
+                    "parent",
+                    "replies go to the channel of the message they reply to",
+                ));
+            }
+            Some(p) if p.message.nested_level >= MAX_NESTED_LEVEL => {
+                return Err(Error::invalid(
+                    "parent",
+                    format!("replies nest at most {MAX_NESTED_LEVEL} levels deep"),
+                ));
+            }
+            Some(p) => p.message.nested_level + 1,
+        };
         let author = match actor {
             Actor::User { user, .. } => Some(self.get_user(actor, *user).await?),
             Actor::App(_) => match &input.on_behalf_of {
@@ -88,9 +120,16 @@ impl Engine {
             .as_deref()
             .map(IdempotencyKey::parse)
             .transpose()?;
+        let mentions = match &content {
+            MessageContent::Text { body } => self.find_mentions(&channel, body.as_str()).await?,
+            MessageContent::File { .. } => Vec::new(),
+        };
+        let notifications = self
+            .plan_notifications(&channel, author.as_ref(), parent, &mentions, &content)
+            .await?;
         let appended = self
             .store
-            .append_message(
+            .append_message_with(
                 app,
                 NewMessage {
                     channel_id: channel.id,
@@ -98,10 +137,14 @@ impl Engine {
                     content,
                     group_tag,
                     properties,
-                    parent_id: None,
-                    nested_level: 0,
+                    parent_id: parent.map(|p| p.message.id),
+                    nested_level,
                     idempotency_key,
                     created_at: None,
+                },
+                MessageExtras {
+                    mentions,
+                    notifications,
                 },
             )
             .await?;
@@ -163,7 +206,7 @@ impl Engine {
 
     /// Rules for a user posting: private and direct channels admit members only, and
     /// a room with chat switched off admits moderators only.
-    async fn require_can_post(&self, channel: &Channel, user: UserId) -> Result<()> {
+    pub(crate) async fn require_can_post(&self, channel: &Channel, user: UserId) -> Result<()> {
         let app = channel.app_id;
         if channel.kind != ChannelKind::Public
             && !self.store.is_member(app, channel.id, user).await?
@@ -360,6 +403,20 @@ pub fn message_summary(view: &MessageView) -> Value {
     }
     if let Some(user) = &view.user {
         obj.insert("user".into(), user_summary(user));
+    }
+    if let Some(parent) = m.parent_id {
+        obj.insert("parent_id".into(), json!(parent));
+    }
+    if !m.mentions.is_empty() {
+        obj.insert(
+            "mentions".into(),
+            Value::Array(
+                m.mentions
+                    .iter()
+                    .map(super::mentions::mention_summary)
+                    .collect(),
+            ),
+        );
     }
     out
 }

@@ -9,9 +9,18 @@ mod applications;
 mod channels;
 mod exports;
 mod imports;
+mod invites;
 mod jobs;
+mod keystrokes;
+mod mentions;
 mod messages;
+mod notifications;
+mod participants;
 mod realtime;
+mod receipts;
+mod reports;
+mod sessions;
+mod threads;
 mod users;
 
 pub use applications::{IssuedToken, NewApplicationCredentials};
@@ -19,11 +28,17 @@ pub use channels::{ChannelPatch, ChannelView, CreateChannel};
 pub use exports::{EXPORT_CONTENT_TYPE, ExportKind, export_download_name};
 pub use imports::{ImportKind, check_import_file};
 pub use jobs::{INTERRUPTED, JobsConfig};
-pub use messages::{MessagePatch, SendContent, SendMessage, message_summary, message_type};
+pub use keystrokes::KEYSTROKES_INTERVAL;
+pub use messages::{
+    MAX_NESTED_LEVEL, MessagePatch, SendContent, SendMessage, message_summary, message_type,
+};
+pub use notifications::{MAX_SYSTEM_RECIPIENTS, NotificationEntry};
 pub use realtime::{
     DIRECT_PREFIX, MAX_TOKEN_TTL, RealtimeIdentity, TokenError, channel_protocol_name,
     message_created_event, sign_hs256,
 };
+pub use reports::MAX_REASON_BYTES;
+pub use sessions::SessionRecorder;
 pub use users::{CreateUser, UserPatch};
 
 use crate::bus::Bus;
@@ -77,6 +92,10 @@ pub struct Engine {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     limits: Limits,
+    /// When each user last typed in each channel (keystrokes rate limit).
+    typing: keystrokes::TypingLimiter,
+    /// Users with a live realtime session on this node.
+    online: Arc<sessions::OnlineUsers>,
     /// Settings and runner id of this process's imports and exports.
     jobs: jobs::JobsRuntime,
 }
@@ -87,6 +106,8 @@ impl Engine {
             store,
             bus,
             limits,
+            typing: Default::default(),
+            online: Default::default(),
             jobs: jobs::JobsRuntime::new(JobsConfig::default()),
         }
     }

@@ -15,7 +15,6 @@
 //! An unknown user is created on first connect (as a guest) only when the application
 //! setting `guest_users` is on.
 
-use super::channels::user_summary;
 use super::{Actor, Engine, require_app};
 use crate::error::{Error, Result};
 use crate::events::{ChannelEvent, EventType};
@@ -347,48 +346,21 @@ impl Engine {
         }
     }
 
-    /// Publishes a typing indicator (`keystrokes` event; not stored). `keys` is the
-    /// text typed so far, if the client shares it.
+    /// Publishes a typing indicator (`keystrokes` event; not stored, rate-limited:
+    /// see [`keystrokes`](super::keystrokes)). `keys` is the text typed so far, if the
+    /// client shares it.
     pub async fn send_keystrokes(
         &self,
         actor: &Actor,
         channel: ChannelId,
         keys: Option<String>,
     ) -> Result<()> {
-        let Actor::User { user, .. } = actor else {
+        if !matches!(actor, Actor::User { .. }) {
             return Err(Error::Forbidden("only users type".into()));
-        };
-        let channel = self.get_channel(actor, channel).await?;
-        if channel.kind != ChannelKind::Public
-            && !self
-                .store
-                .is_member(channel.app_id, channel.id, *user)
-                .await?
-        {
-            return Err(Error::Forbidden(
-                "only members may type in this channel".into(),
-            ));
         }
-        if keys
-            .as_ref()
-            .is_some_and(|k| k.len() > self.limits.max_message_bytes)
-        {
-            return Err(Error::invalid("keys", "is longer than a message may be"));
-        }
-        let user = self.get_user(actor, *user).await?;
-        self.publish(ChannelEvent::new(
-            channel.app_id,
-            channel.id,
-            EventType::Keystrokes,
-            None,
-            &channel.epoch,
-            &json!({
-                "type": EventType::Keystrokes.as_str(),
-                "channel_id": channel.id,
-                "user": user_summary(&user),
-                "keys": keys,
-            }),
-        ));
+        self.get_channel(actor, channel).await?;
+        self.type_in(actor, crate::model::ThreadRef::Main(channel), None, keys)
+            .await?;
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-use super::{Timestamp, User};
+use super::{Mention, ThreadFilter, Timestamp, User};
 use crate::ids::{AppId, ChannelId, MessageId, UserId};
 use crate::names::{ExternalUrl, IdempotencyKey, MessageBody, Properties, UserName};
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,16 @@ pub struct Message {
     pub parent_id: Option<MessageId>,
     pub nested_level: i32,
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The `@user` and `#channel` mentions in a text message's body, as parsed when it
+    /// was sent.
+    #[serde(default)]
+    pub mentions: Vec<Mention>,
+    /// Messages replying to this one (kept by the store as replies come and go).
+    #[serde(default)]
+    pub replies_count: u32,
+    /// Times this message was reported.
+    #[serde(default)]
+    pub report_count: u32,
 }
 
 /// What a message carries.
@@ -102,4 +112,6 @@ pub struct MessageFilter {
     /// Only messages unread by this user: in a channel the user is a member of, with
     /// a seq above the user's read mark there, and not sent by the user.
     pub unread_for: Option<UserId>,
+    /// Only the messages of one thread: top-level messages, or replies to a message.
+    pub thread: Option<ThreadFilter>,
 }

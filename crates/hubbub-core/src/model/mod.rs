@@ -5,14 +5,26 @@ mod application;
 mod channel;
 mod job;
 mod live;
+mod mentions;
 mod message;
+mod moderation;
+mod notifications;
+mod receipts;
+mod sessions;
+mod threads;
 mod user;
 
 pub use application::*;
 pub use channel::*;
 pub use job::*;
 pub use live::*;
+pub use mentions::*;
 pub use message::*;
+pub use moderation::*;
+pub use notifications::*;
+pub use receipts::*;
+pub use sessions::*;
+pub use threads::*;
 pub use user::*;
 
 /// Timestamps are UTC with microsecond precision everywhere.

@@ -10,13 +10,17 @@
 //! again, the counters are reloaded, and the messages are retried one by one (each in
 //! a SAVEPOINT) so only the culprit fails.
 
+mod extras;
+
 use super::{AppendCommand, BatchCounts, Deferred, Reply, Writer, settle};
 use crate::driver_error;
 use crate::queries::users::user_exists;
 use crate::read_cache::Effect;
 use crate::rows::{KIND_FILE, KIND_TEXT, json_to_db, message_at, properties_to_db, ts_to_db};
 use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
-use hubbub_core::model::{Appended, Message, MessageContent, NewMessage, Timestamp, now};
+use hubbub_core::model::{
+    Appended, Message, MessageContent, MessageExtras, NewMessage, Timestamp, now,
+};
 use hubbub_core::{Error, Result};
 use sqlx::Arguments;
 use sqlx::sqlite::{Sqlite, SqliteArguments};
@@ -152,6 +156,8 @@ enum Plan {
 struct Pending {
     app: AppId,
     new: NewMessage,
+    /// Mentions and notifications to write with the message (see [`extras`]).
+    extras: Option<Box<MessageExtras>>,
     reply: Reply<Appended>,
     plan: Plan,
 }
@@ -179,7 +185,11 @@ fn into_message(
     created_at: Timestamp,
 ) -> (Message, Reply<Appended>) {
     let Pending {
-        app, new, reply, ..
+        app,
+        new,
+        reply,
+        extras,
+        ..
     } = p;
     let message = Message {
         id: MessageId(id),
@@ -195,6 +205,9 @@ fn into_message(
         parent_id: new.parent_id,
         nested_level: new.nested_level,
         idempotency_key: new.idempotency_key,
+        mentions: extras.map(|e| e.mentions).unwrap_or_default(),
+        replies_count: 0,
+        report_count: 0,
     };
     (message, reply)
 }
@@ -232,6 +245,7 @@ impl Writer {
             .map(|c| Pending {
                 app: c.app,
                 new: c.new,
+                extras: c.extras,
                 reply: c.reply,
                 plan: Plan::Unplanned,
             })
@@ -427,6 +441,7 @@ impl Writer {
                 .map_err(driver_error::map)?;
             start += n;
         }
+        self.write_extras(pending, &rows).await?;
 
         let mut effects = Vec::with_capacity(touched.len());
         for channel in touched {

@@ -18,6 +18,7 @@
 //! what they describe may have been rolled back.
 
 mod appends;
+pub(crate) mod chat;
 mod jobs;
 
 use crate::driver_error::{self, is_connection_lost};
@@ -25,6 +26,7 @@ use crate::queries::channels::Role;
 use crate::read_cache::{Effect, ReadCache};
 use crate::write_ops;
 use appends::AppendState;
+pub(crate) use chat::ChatOp;
 use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
 use hubbub_core::model::{
     AppSettings, Appended, Application, Channel, ChannelChanges, MessageChanges, MessageView,
@@ -51,6 +53,8 @@ type Deferred = Box<dyn FnOnce(Option<&Error>) + Send>;
 pub(crate) struct AppendCommand {
     pub(crate) app: AppId,
     pub(crate) new: NewMessage,
+    /// Written in the same transaction when the message is inserted.
+    pub(crate) extras: Option<Box<hubbub_core::model::MessageExtras>>,
     pub(crate) reply: Reply<Appended>,
 }
 
@@ -158,6 +162,8 @@ pub(crate) enum Op {
     },
     /// Jobs and import keys (see [`jobs`]).
     Jobs(JobOp),
+    /// Invites, reports and sessions (see [`chat`]).
+    Chat(ChatOp),
 }
 
 impl Op {
@@ -183,6 +189,7 @@ impl Op {
             Op::DeleteAllMessages { reply, .. } => fail(reply, e),
             Op::MarkRead { reply, .. } => fail(reply, e),
             Op::Jobs(op) => op.fail(e),
+            Op::Chat(op) => op.fail(e),
         }
     }
 }
@@ -624,6 +631,7 @@ impl Writer {
                 write_ops::mark_read(conn, app, channel, user, seq).await,
             ),
             Op::Jobs(op) => op.apply(conn).await,
+            Op::Chat(op) => op.apply(conn).await,
         };
         answers.push(answer);
         let end = if ok {

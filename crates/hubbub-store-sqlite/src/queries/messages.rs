@@ -5,7 +5,7 @@ use crate::driver_error;
 use crate::rows::message_view;
 use hubbub_core::Result;
 use hubbub_core::ids::{AppId, ChannelId, MessageId};
-use hubbub_core::model::{MessageFilter, MessageView};
+use hubbub_core::model::{MessageFilter, MessageView, ThreadFilter};
 use hubbub_core::paging::{CursorDirection, CursorPage, CursorRequest, MAX_PAGE_SIZE};
 use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
 
@@ -63,6 +63,16 @@ fn push_message_filter<'a>(
         qb.push(" AND user_id = ");
         qb.push_bind(member.0);
         qb.push(")");
+    }
+    match filter.thread {
+        None => {}
+        Some(ThreadFilter::TopLevel) => {
+            qb.push(" AND m.parent_id IS NULL");
+        }
+        Some(ThreadFilter::RepliesTo(parent)) => {
+            qb.push(" AND m.parent_id = ");
+            qb.push_bind(parent.0);
+        }
     }
     if let Some(reader) = filter.unread_for {
         qb.push(" AND m.channel_id IN (SELECT channel_id FROM channel_members WHERE app_id = ");

@@ -4,6 +4,11 @@
 pub(crate) mod applications;
 pub(crate) mod channels;
 pub(crate) mod filters;
+pub(crate) mod invites;
 pub(crate) mod jobs;
 pub(crate) mod messages;
+pub(crate) mod notifications;
+pub(crate) mod receipts;
+pub(crate) mod reports;
+pub(crate) mod sessions;
 pub(crate) mod users;
