@@ -8,6 +8,8 @@
 //! * [`ws`] — `GET /connection/websocket`: the WebSocket adapter (reader = session,
 //!   writer = drains the connection's outbox into one frame per write).
 //! * [`sse`] — `GET /connection/sse?channel=NAME&token=JWT`: read-only event stream.
+//! * [`uni_sse`] — `GET|POST /connection/uni_sse`: Centrifugo's unidirectional SSE
+//!   transport (the session brain with another wire).
 //! * [`tokens`] — `POST /v1/realtime/tokens`: connection tokens for the app backend.
 //! * [`limits`] — connections per IP and per user, command rates.
 //! * [`control`] — server-side unsubscribes (member removed, channel deleted).
@@ -22,6 +24,7 @@ pub mod protocol;
 pub mod session;
 pub mod sse;
 pub mod tokens;
+pub mod uni_sse;
 pub mod ws;
 
 use crate::AppState;
@@ -41,6 +44,8 @@ use tokio::sync::Notify;
 pub const FORMAT_CENTRIFUGO_JSON: FrameFormat = FrameFormat(0);
 /// Frames for SSE streams.
 pub const FORMAT_SSE: FrameFormat = FrameFormat(1);
+/// Frames for Centrifugo's unidirectional SSE (`data: <push>`).
+pub const FORMAT_UNI_SSE: FrameFormat = FrameFormat(2);
 
 /// Settings of the gateway (the `[realtime]` section of the configuration).
 #[derive(Debug, Clone)]
@@ -117,10 +122,10 @@ struct WireEncoder;
 
 impl FrameEncoder for WireEncoder {
     fn encode(&self, format: FrameFormat, room: &str, event: &ChannelEvent) -> Frame {
-        if format == FORMAT_SSE {
-            sse::event_frame(event)
-        } else {
-            protocol::publication_push(room, &event.data, event.seq)
+        match format {
+            FORMAT_SSE => sse::event_frame(event),
+            FORMAT_UNI_SSE => uni_sse::publication_event(room, &event.data, event.seq),
+            _ => protocol::publication_push(room, &event.data, event.seq),
         }
     }
 }
@@ -301,6 +306,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let mut router = Router::new()
         .route("/connection/websocket", get(ws::upgrade))
         .route("/connection/sse", get(sse::stream))
+        .route("/connection/uni_sse", get(uni_sse::get).post(uni_sse::post))
         .route("/v1/realtime/tokens", post(tokens::mint))
         .route("/realtime/tokens", post(tokens::mint));
     if state.gateway.config.autobahn_echo {

@@ -37,11 +37,12 @@
 use super::control::{Control, ControlGuard, SessionControl};
 use super::limits::{ConnectionGuard, TokenBucket};
 use super::protocol::{self as p, Command, Disconnect, ErrorCode};
-use super::{FORMAT_CENTRIFUGO_JSON, Gateway};
+use super::{FORMAT_CENTRIFUGO_JSON, FORMAT_UNI_SSE, Gateway};
 use hubbub_core::engine::{
     Actor, RealtimeIdentity, SendContent, SendMessage, TokenError, channel_protocol_name,
     message_created_event,
 };
+use hubbub_core::fanout::FrameFormat;
 use hubbub_core::fanout::{Frame, Outbox, RoomKey, SubId};
 use hubbub_core::ids::{ChannelId, MessageId};
 use hubbub_core::model::{Channel, ChannelKind, MessageFilter, MessageView};
@@ -103,8 +104,61 @@ struct Subscription {
     members_only: bool,
 }
 
+/// How a session's frames reach its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// The bidirectional protocol: replies, and pushes wrapped as `{"push": ...}`.
+    Bidirectional,
+    /// Centrifugo's unidirectional SSE: bare pushes, each as a `data:` event; no
+    /// commands after connect, so pings need no pong.
+    UniSse,
+}
+
+impl Wire {
+    fn format(self) -> FrameFormat {
+        match self {
+            Wire::Bidirectional => FORMAT_CENTRIFUGO_JSON,
+            Wire::UniSse => FORMAT_UNI_SSE,
+        }
+    }
+
+    /// A push of `kind` on `channel` in this wire's framing.
+    pub fn push(self, channel: Option<&str>, kind: &str, body: &Value) -> Frame {
+        match self {
+            Wire::Bidirectional => p::push(channel.unwrap_or_default(), kind, body),
+            Wire::UniSse => {
+                let mut push = serde_json::Map::new();
+                if let Some(channel) = channel {
+                    push.insert("channel".into(), Value::from(channel));
+                }
+                push.insert(kind.into(), body.clone());
+                Arc::from(format!("data: {}\n\n", Value::Object(push)).into_bytes())
+            }
+        }
+    }
+
+    fn ping(self) -> Frame {
+        match self {
+            Wire::Bidirectional => p::ping(),
+            Wire::UniSse => Arc::from(&b"data: {}\n\n"[..]),
+        }
+    }
+}
+
+/// A subscription registered in the hub (buffering) with its position read, not yet
+/// active.
+pub(crate) struct Prepared {
+    channel: Channel,
+    name: String,
+    hub_id: SubId,
+    top: i64,
+    /// The `SubscribeResult` JSON.
+    result: Vec<u8>,
+}
+
 /// One connection's protocol state.
 pub struct Session {
+    wire: Wire,
     gw: Arc<Gateway>,
     outbox: Arc<Outbox>,
     guard: ConnectionGuard,
@@ -125,6 +179,7 @@ impl Session {
     pub fn new(gw: Arc<Gateway>, outbox: Arc<Outbox>, guard: ConnectionGuard) -> Self {
         let bucket = TokenBucket::new(gw.config.commands_per_second, gw.config.command_burst);
         Self {
+            wire: Wire::Bidirectional,
             gw,
             outbox,
             guard,
@@ -136,6 +191,12 @@ impl Session {
             opened: Instant::now(),
             control: None,
         }
+    }
+
+    /// A session of another wire (see [`Wire`]).
+    pub fn with_wire(mut self, wire: Wire) -> Self {
+        self.wire = wire;
+        self
     }
 
     /// The connection's client id.
@@ -187,8 +248,8 @@ impl Session {
         if identity.expires_at <= unix_now() {
             return Flow::Close(p::CONNECTION_EXPIRED);
         }
-        self.awaiting_pong = true;
-        self.send(p::ping());
+        self.awaiting_pong = self.wire == Wire::Bidirectional;
+        self.send(self.wire.ping());
         Flow::Continue
     }
 
@@ -367,7 +428,26 @@ impl Session {
         id: u32,
         req: p::SubscribeRequest<'_>,
     ) -> Result<Option<Frame>, Fail> {
-        if self.subs.contains_key(&req.channel) {
+        let recover = req
+            .recover
+            .then_some((req.epoch.as_str(), req.offset as i64));
+        let prepared = self
+            .prepare_subscription(&req.channel, recover, req.flag)
+            .await?;
+        let reply = p::reply_raw(id, "subscribe", &prepared.result);
+        self.finish_subscription(prepared, Some(reply));
+        Ok(None)
+    }
+
+    /// Registers a subscriber in the hub (buffering) and reads its position and any
+    /// recovery: the first half of a subscribe.
+    pub(crate) async fn prepare_subscription(
+        &mut self,
+        name: &str,
+        recover: Option<(&str, i64)>,
+        flag: i64,
+    ) -> Result<Prepared, Fail> {
+        if self.subs.contains_key(name) {
             return Err(p::ALREADY_SUBSCRIBED.into());
         }
         if self.subs.len() >= self.gw.config.max_subscriptions {
@@ -379,26 +459,23 @@ impl Session {
                 )),
             ));
         }
-        let channel = self.readable_channel(&req.channel).await?;
+        let channel = self.readable_channel(name).await?;
         let key = (channel.app_id, channel.id);
         let hub_id = self.gw.hub.subscribe(
             key,
-            &req.channel,
+            name,
             channel.last_seq,
             self.outbox.clone(),
-            FORMAT_CENTRIFUGO_JSON,
+            self.wire.format(),
         );
-        let after = req
-            .recover
-            .then_some((req.epoch.as_str(), req.offset as i64));
-        let position = match read_position(&self.gw, &channel, after).await {
+        let position = match read_position(&self.gw, &channel, recover).await {
             Ok(position) => position,
             Err(e) => {
                 self.gw.hub.unsubscribe(key, hub_id);
                 return Err(e);
             }
         };
-        if req.recover && !position.recovered && req.flag & p::FLAG_REJECT_UNRECOVERED != 0 {
+        if recover.is_some() && !position.recovered && flag & p::FLAG_REJECT_UNRECOVERED != 0 {
             self.gw.hub.unsubscribe(key, hub_id);
             return Err(p::UNRECOVERABLE_POSITION.into());
         }
@@ -406,7 +483,7 @@ impl Session {
         out.extend_from_slice(b"{\"recoverable\":true,\"positioned\":true,\"epoch\":");
         p::push_json_str(&mut out, &position.epoch);
         out.extend_from_slice(format!(",\"offset\":{}", position.top).as_bytes());
-        if req.recover {
+        if recover.is_some() {
             out.extend_from_slice(
                 format!(
                     ",\"was_recovering\":true,\"recovered\":{}",
@@ -427,13 +504,32 @@ impl Session {
             out.push(b']');
         }
         out.push(b'}');
-        let reply = p::reply_raw(id, "subscribe", &out);
-        if !self.gw.hub.activate(key, hub_id, Some(reply), position.top) {
-            return Ok(None);
+        Ok(Prepared {
+            channel,
+            name: name.to_owned(),
+            hub_id,
+            top: position.top,
+            result: out,
+        })
+    }
+
+    /// Activates a prepared subscription: queues `first` (its reply, if any), then the
+    /// events that arrived meanwhile; joins presence. The second half of a subscribe.
+    pub(crate) fn finish_subscription(&mut self, prepared: Prepared, first: Option<Frame>) {
+        let Prepared {
+            channel,
+            name,
+            hub_id,
+            top,
+            ..
+        } = prepared;
+        let key = (channel.app_id, channel.id);
+        if !self.gw.hub.activate(key, hub_id, first, top) {
+            return;
         }
         let join_leave = channel.live.join_leave_events;
         self.subs.insert(
-            req.channel.clone(),
+            name.clone(),
             Subscription {
                 key,
                 hub_id,
@@ -449,17 +545,90 @@ impl Session {
         // would otherwise push every viewer's arrival to every other viewer.
         let announce = join_leave && !entry.user.is_empty();
         if self.gw.presence.join(key.0, key.1, entry) && announce {
-            self.announce(key, &req.channel, "join", Some(hub_id));
+            self.announce(key, &name, "join", Some(hub_id));
         }
-        Ok(None)
+    }
+
+    /// Connects a unidirectional session: checks the token, subscribes to the
+    /// channels of `subs` (a recover position each, optional) and queues the connect
+    /// push `{"connect": {..., "subs": {channel: SubscribeResult}}}` before anything
+    /// of those channels.
+    pub(crate) async fn connect_uni(
+        &mut self,
+        token: &str,
+        subs: &[(String, Option<(String, i64)>)],
+    ) -> Result<(), Fail> {
+        let identity = match self.gw.engine.authenticate_realtime(token).await {
+            Ok(identity) => identity,
+            Err(TokenError::Expired) => return Err(p::TOKEN_EXPIRED.into()),
+            Err(TokenError::Store(e)) => return Err(e.into()),
+            Err(TokenError::UnknownUser) => return Err(p::UNAUTHORIZED.into()),
+            Err(TokenError::AnonymousNotAllowed) => return Err(p::PERMISSION_DENIED.into()),
+            Err(TokenError::Invalid(_)) => return Err(Fail::Disconnect(p::INVALID_TOKEN)),
+        };
+        if let Some(user) = &identity.user
+            && !self.guard.claim_user(
+                identity.app.id,
+                user.id,
+                self.gw.config.max_connections_per_user,
+            )
+        {
+            return Err(Fail::Disconnect(p::CONNECTION_LIMIT));
+        }
+        let ttl = (identity.expires_at - unix_now()).max(1);
+        self.control = Some(
+            self.gw
+                .controls
+                .register(identity.app.id, identity.user.as_ref().map(|u| u.id)),
+        );
+        self.identity = Some(identity);
+        let mut prepared = Vec::with_capacity(subs.len());
+        for (name, recover) in subs {
+            let recover = recover.as_ref().map(|(e, o)| (e.as_str(), *o));
+            match self.prepare_subscription(name, recover, 0).await {
+                Ok(p) => prepared.push(p),
+                Err(e) => {
+                    for p in prepared {
+                        self.gw
+                            .hub
+                            .unsubscribe((p.channel.app_id, p.channel.id), p.hub_id);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let mut results = serde_json::Map::new();
+        for p in &prepared {
+            let result: Value = serde_json::from_slice(&p.result).unwrap_or_default();
+            results.insert(p.name.clone(), result);
+        }
+        self.send(self.wire.push(
+            None,
+            "connect",
+            &json!({
+                "client": &*self.client,
+                "version": VERSION,
+                "expires": true,
+                "ttl": ttl,
+                "ping": self.gw.config.ping_interval.as_secs().max(1),
+                "subs": results,
+            }),
+        ));
+        for p in prepared {
+            self.finish_subscription(p, None);
+        }
+        Ok(())
     }
 
     /// Queues a join or leave push for the room's subscribers.
     fn announce(&self, key: RoomKey, channel: &str, kind: &str, except: Option<SubId>) {
         let body = json!({"info": {"user": self.identity().user_name(), "client": &*self.client}});
-        let frame = p::push(channel, kind, &body);
-        self.gw.hub.broadcast(key, except, |format| {
-            (format == FORMAT_CENTRIFUGO_JSON).then(|| frame.clone())
+        let bidirectional = Wire::Bidirectional.push(Some(channel), kind, &body);
+        let uni = Wire::UniSse.push(Some(channel), kind, &body);
+        self.gw.hub.broadcast(key, except, |format| match format {
+            FORMAT_CENTRIFUGO_JSON => Some(bidirectional.clone()),
+            FORMAT_UNI_SSE => Some(uni.clone()),
+            _ => None,
         });
     }
 
@@ -490,8 +659,8 @@ impl Session {
         } else {
             p::UNSUBSCRIBE_SERVER
         };
-        self.send(p::push(
-            channel,
+        self.send(self.wire.push(
+            Some(channel),
             "unsubscribe",
             &json!({"code": code, "reason": reason}),
         ));

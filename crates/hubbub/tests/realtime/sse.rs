@@ -108,3 +108,73 @@ async fn sse_refuses_bad_tokens_and_private_channels() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn uni_sse_connects_with_subscriptions_recovers_and_streams_pushes() {
+    let app = spawn_app().await;
+    app.user("jane").await;
+    let channel = app.channel("PUBLIC", "lobby", &[]).await;
+    app.channel("PRIVATE", "secret", &[]).await;
+    app.send(id(&channel), Some("jane"), "m1").await;
+    let token = app.token_for("jane", 600).await;
+    let url = format!("{}/connection/uni_sse", app.base);
+    let connect = serde_json::json!({"token": token, "subs": {"lobby": {}}});
+    let response = app
+        .http
+        .get(&url)
+        .query(&[("cf_connect", connect.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // The connect push comes first; the next message arrives as a bare push.
+    let sender = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        app.send(id(&channel), Some("jane"), "m2").await;
+    };
+    let (events, _) = tokio::join!(read_events(response, 2), sender);
+    let connect = &events[0].1["connect"];
+    assert!(connect["client"].is_string(), "{connect}");
+    assert_eq!(connect["subs"]["lobby"]["offset"], 1);
+    assert_eq!(connect["subs"]["lobby"]["epoch"], channel["epoch"]);
+    assert_eq!(events[1].1["channel"], "lobby");
+    assert_eq!(events[1].1["pub"]["offset"], 2);
+    assert_eq!(events[1].1["pub"]["data"]["message"]["body"], "m2");
+
+    // POST works too, and recovers from a position.
+    let recover = serde_json::json!({
+        "token": token,
+        "subs": {"lobby": {"recover": true, "offset": 1, "epoch": channel["epoch"]}}
+    });
+    let response = app.http.post(&url).json(&recover).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let events = read_events(response, 1).await;
+    let lobby = &events[0].1["connect"]["subs"]["lobby"];
+    assert_eq!(lobby["recovered"], true, "{lobby}");
+    assert_eq!(lobby["publications"][0]["offset"], 2);
+
+    let refused = app
+        .http
+        .get(&url)
+        .query(&[(
+            "cf_connect",
+            serde_json::json!({"token": token, "subs": {"secret": {}}}).to_string(),
+        )])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 103);
+    let bad = app
+        .http
+        .get(&url)
+        .query(&[(
+            "cf_connect",
+            serde_json::json!({"token": "nope"}).to_string(),
+        )])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+}
