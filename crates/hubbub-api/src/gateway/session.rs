@@ -30,8 +30,8 @@
 //! # RPC methods
 //! * `typing` `{"channel", "keys"?}` — a `keystrokes` event (not stored);
 //! * `delete_message` `{"message_id"}` — the author or a moderator deletes a message;
-//! * `report` `{"message_id", "reason"}` — validated and acknowledged with
-//!   `{"reported": true, "stored": false}`: reports are not stored yet;
+//! * `report` `{"message_id", "reason"}` — stores a report (moderators list them
+//!   over REST); answers `{"reported": true, "report_id"}`;
 //! * `send_event` `{"channel", "type", "properties"?}` — a custom channel event.
 
 use super::control::{Control, ControlGuard, SessionControl};
@@ -39,8 +39,8 @@ use super::limits::{ConnectionGuard, TokenBucket};
 use super::protocol::{self as p, Command, Disconnect, ErrorCode};
 use super::{FORMAT_CENTRIFUGO_JSON, FORMAT_UNI_SSE, Gateway};
 use hubbub_core::engine::{
-    Actor, RealtimeIdentity, SendContent, SendMessage, TokenError, channel_protocol_name,
-    message_created_event,
+    Actor, RealtimeIdentity, SendContent, SendMessage, SessionRecorder, TokenError,
+    channel_protocol_name, message_created_event,
 };
 use hubbub_core::fanout::FrameFormat;
 use hubbub_core::fanout::{Frame, Outbox, RoomKey, SubId};
@@ -169,6 +169,8 @@ pub struct Session {
     awaiting_pong: bool,
     opened: Instant,
     control: Option<ControlGuard>,
+    /// The user's session and chat sessions (none for anonymous viewers).
+    sessions: Option<SessionRecorder>,
 }
 
 fn unix_now() -> i64 {
@@ -190,6 +192,7 @@ impl Session {
             awaiting_pong: false,
             opened: Instant::now(),
             control: None,
+            sessions: None,
         }
     }
 
@@ -357,6 +360,12 @@ impl Session {
                 .register(identity.app.id, identity.user.as_ref().map(|u| u.id)),
         );
         self.identity = Some(identity);
+        let agent = match (req.name.as_str(), req.version.as_str()) {
+            ("", _) => None,
+            (name, "") => Some(name.to_owned()),
+            (name, version) => Some(format!("{name}/{version}")),
+        };
+        self.record_sessions(agent.as_deref());
         self.send(p::reply(
             id,
             "connect",
@@ -547,6 +556,21 @@ impl Session {
         if self.gw.presence.join(key.0, key.1, entry) && announce {
             self.announce(key, &name, "join", Some(hub_id));
         }
+        if let Some(sessions) = &self.sessions {
+            sessions.subscribed(key.1);
+        }
+    }
+
+    /// Starts recording the user's session (the engine writes it in the background).
+    fn record_sessions(&mut self, user_agent: Option<&str>) {
+        let identity = self.identity();
+        if let Some(user) = &identity.user {
+            self.sessions = Some(self.gw.engine.record_user_session(
+                identity.app.id,
+                user.id,
+                user_agent,
+            ));
+        }
     }
 
     /// Connects a unidirectional session: checks the token, subscribes to the
@@ -582,6 +606,7 @@ impl Session {
                 .register(identity.app.id, identity.user.as_ref().map(|u| u.id)),
         );
         self.identity = Some(identity);
+        self.record_sessions(Some("uni_sse"));
         let mut prepared = Vec::with_capacity(subs.len());
         for (name, recover) in subs {
             let recover = recover.as_ref().map(|(e, o)| (e.as_str(), *o));
@@ -635,6 +660,9 @@ impl Session {
     fn unsubscribe(&mut self, channel: &str) {
         if let Some(sub) = self.subs.remove(channel) {
             self.gw.hub.unsubscribe(sub.key, sub.hub_id);
+            if let Some(sessions) = &self.sessions {
+                sessions.unsubscribed(sub.key.1);
+            }
             if self
                 .gw
                 .presence
@@ -858,17 +886,11 @@ impl Session {
                     .get("message_id")
                     .and_then(Value::as_i64)
                     .ok_or_else(|| missing("message_id"))?;
-                let reason = str_field("reason").unwrap_or_default();
-                if reason.trim().is_empty() || reason.len() > 1000 {
-                    return Err(Fail::Error(
-                        p::BAD_REQUEST,
-                        Some("reason must be 1 to 1000 bytes".into()),
-                    ));
-                }
-                let view = engine.get_message(&actor, MessageId(message)).await?;
-                let channel = engine.get_channel(&actor, view.message.channel_id).await?;
-                engine.require_can_read(self.identity(), &channel).await?;
-                json!({"reported": true, "stored": false})
+                let reason = str_field("reason").ok_or_else(|| missing("reason"))?;
+                let (report, _) = engine
+                    .report_message(&actor, MessageId(message), None, &reason)
+                    .await?;
+                json!({"reported": true, "report_id": report.id})
             }
             "send_event" => {
                 let name = str_field("channel").ok_or_else(|| missing("channel"))?;
