@@ -1,5 +1,6 @@
 //! The command line. Operators and tests script these names, so they are stable:
-//! `serve` (the default), `app create|list`, `config example|check`, `token`.
+//! `serve` (the default), `app create|list`, `config example|check`, `token`,
+//! `import users|channels|members|messages`, `export messages|users`.
 
 use crate::config::{self, Config, Overrides};
 use crate::startup::{self, Application};
@@ -52,6 +53,11 @@ pub enum Command {
     Config(ConfigCommand),
     /// Print a realtime connection token (HS256 JWT: sub = user, iss = client_id, exp).
     Token(TokenArgs),
+    /// Import users, channels, channel members or messages from a JSON array file
+    /// (ChatKitty import models), with progress; recorded as a job.
+    Import(crate::transfer::ImportArgs),
+    /// Export every message or user of an application as JSON Lines.
+    Export(crate::transfer::ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -184,6 +190,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Import(args) => crate::transfer::import(&load(&cli.global)?, args).await,
+        Command::Export(args) => crate::transfer::export(&load(&cli.global)?, args).await,
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(())

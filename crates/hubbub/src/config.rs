@@ -24,6 +24,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub storage: StorageConfig,
     pub realtime: RealtimeSection,
+    pub imports: ImportsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +119,59 @@ pub struct RealtimeSection {
     pub allowed_origins: Vec<String>,
 }
 
+/// Imports, analytics exports and the background jobs that run them. Upload spools
+/// and export files live in `<data_dir>/jobs/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportsConfig {
+    /// Largest import file in bytes; a larger upload gets 413 and nothing is
+    /// imported. `HUBBUB_IMPORT_MAX_FILE_BYTES`.
+    pub max_file_bytes: u64,
+    /// Most items in one import file; more is a 400 before anything is imported.
+    /// `HUBBUB_IMPORT_MAX_ITEMS`.
+    pub max_items: u64,
+    /// Messages appended per store batch (one or a few transactions each).
+    /// `HUBBUB_IMPORT_BATCH_SIZE`.
+    pub batch_size: usize,
+    /// Failed items listed on a job (their count is always exact).
+    /// `HUBBUB_IMPORT_MAX_ERRORS`.
+    pub max_errors: usize,
+    /// Jobs one process runs at once; the others wait `PENDING`.
+    /// `HUBBUB_JOBS_MAX_CONCURRENT`.
+    pub max_concurrent_jobs: usize,
+    /// Seconds without a heartbeat after which a job's process counts as gone and
+    /// the job is marked `FAILED` ("interrupted"). `HUBBUB_JOBS_STALE_AFTER_SECS`.
+    pub stale_after_secs: u64,
+}
+
+impl Default for ImportsConfig {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 1 << 30,
+            max_items: 10_000_000,
+            batch_size: 4096,
+            max_errors: 100,
+            max_concurrent_jobs: 2,
+            stale_after_secs: 30,
+        }
+    }
+}
+
+impl ImportsConfig {
+    /// The engine's jobs settings, with files under `<data_dir>/jobs`.
+    pub fn jobs_config(&self, data_dir: &Path) -> hubbub_core::engine::JobsConfig {
+        hubbub_core::engine::JobsConfig {
+            dir: data_dir.join("jobs"),
+            max_file_bytes: self.max_file_bytes,
+            max_items: self.max_items,
+            batch_size: self.batch_size,
+            max_errors: self.max_errors,
+            max_concurrent: self.max_concurrent_jobs,
+            stale_after: std::time::Duration::from_secs(self.stale_after_secs),
+        }
+    }
+}
+
 impl Default for RealtimeSection {
     fn default() -> Self {
         Self {
@@ -172,6 +226,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             storage: StorageConfig::default(),
             realtime: RealtimeSection::default(),
+            imports: ImportsConfig::default(),
         }
     }
 }
@@ -222,6 +277,7 @@ impl std::fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("storage", &self.storage)
             .field("realtime", &self.realtime)
+            .field("imports", &self.imports)
             .finish()
     }
 }
@@ -323,6 +379,22 @@ impl Config {
         if let Some(v) = env("HUBBUB_SQLITE_SYNCHRONOUS") {
             self.storage.sqlite_synchronous = v;
         }
+        let im = &mut self.imports;
+        macro_rules! imports_env {
+            ($($key:literal => $field:ident),* $(,)?) => {$(
+                if let Some(v) = env($key) {
+                    im.$field = parse($key, &v)?;
+                }
+            )*};
+        }
+        imports_env!(
+            "HUBBUB_IMPORT_MAX_FILE_BYTES" => max_file_bytes,
+            "HUBBUB_IMPORT_MAX_ITEMS" => max_items,
+            "HUBBUB_IMPORT_BATCH_SIZE" => batch_size,
+            "HUBBUB_IMPORT_MAX_ERRORS" => max_errors,
+            "HUBBUB_JOBS_MAX_CONCURRENT" => max_concurrent_jobs,
+            "HUBBUB_JOBS_STALE_AFTER_SECS" => stale_after_secs,
+        );
         let rt = &mut self.realtime;
         macro_rules! realtime_env {
             ($($key:literal => $field:ident),* $(,)?) => {$(
@@ -393,6 +465,25 @@ impl Config {
         }
         if !(512..=1024 * 1024).contains(&rt.ws_buffer_bytes) {
             bail!("realtime.ws_buffer_bytes must be 512 to 1048576");
+        }
+        let im = &self.imports;
+        if im.max_file_bytes < 1024 {
+            bail!("imports.max_file_bytes must be at least 1024");
+        }
+        if im.max_items == 0 {
+            bail!("imports.max_items must be at least 1");
+        }
+        if !(1..=65_536).contains(&im.batch_size) {
+            bail!("imports.batch_size must be 1 to 65536");
+        }
+        if im.max_errors > 10_000 {
+            bail!("imports.max_errors must be 0 to 10000");
+        }
+        if !(1..=64).contains(&im.max_concurrent_jobs) {
+            bail!("imports.max_concurrent_jobs must be 1 to 64");
+        }
+        if !(1..=86_400).contains(&im.stale_after_secs) {
+            bail!("imports.stale_after_secs must be 1 to 86400");
         }
         let url = self.effective_database_url();
         if !url.starts_with("sqlite:") {
@@ -479,6 +570,23 @@ autobahn_echo = false
 # Requests without Origin (non-browser clients) are always allowed
 # (HUBBUB_REALTIME_ALLOWED_ORIGINS, comma-separated).
 allowed_origins = []
+
+[imports]
+# Imports (POST /imports/..., hubbub import), analytics exports and their jobs. Upload
+# spools and export files live in <data_dir>/jobs/.
+# Largest import file in bytes; larger uploads get 413 (HUBBUB_IMPORT_MAX_FILE_BYTES).
+max_file_bytes = 1073741824
+# Most items in one file; more is a 400 before anything is imported (HUBBUB_IMPORT_MAX_ITEMS).
+max_items = 10000000
+# Messages appended per store batch (HUBBUB_IMPORT_BATCH_SIZE).
+batch_size = 4096
+# Failed items listed on a job; their count is always exact (HUBBUB_IMPORT_MAX_ERRORS).
+max_errors = 100
+# Jobs one process runs at once; the others wait PENDING (HUBBUB_JOBS_MAX_CONCURRENT).
+max_concurrent_jobs = 2
+# Seconds without a heartbeat before a job's process counts as gone and the job is
+# marked FAILED "interrupted" (HUBBUB_JOBS_STALE_AFTER_SECS).
+stale_after_secs = 30
 "#;
 
 #[cfg(test)]

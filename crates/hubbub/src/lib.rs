@@ -5,5 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod progress;
 pub mod startup;
 pub mod telemetry;
+pub mod transfer;

@@ -38,11 +38,10 @@ pub fn engine(config: &Config, store: Arc<dyn Store>) -> Arc<Engine> {
         max_message_bytes: config.limits.max_message_bytes,
         ..Limits::default()
     };
-    Arc::new(Engine::new(
-        store,
-        Arc::new(InProcessBus::default()),
-        limits,
-    ))
+    Arc::new(
+        Engine::new(store, Arc::new(InProcessBus::default()), limits)
+            .with_jobs(config.imports.jobs_config(&config.data_dir)),
+    )
 }
 
 /// A built, bound, not yet running server.
@@ -110,6 +109,9 @@ impl Application {
                 }
             }
         });
+        // Imports and exports: heartbeats of this process's jobs, and the verdict on
+        // jobs of processes that went away.
+        let keeper = self.engine.start_job_keeper();
         // Realtime connections outlive their HTTP upgrade, so the gateway drains them
         // itself: on the signal every session is told to reconnect (3001) and SSE
         // streams end, then the HTTP server finishes its in-flight requests.
@@ -126,6 +128,8 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         purge.abort();
+        keeper.abort();
+        self.engine.stop_jobs().await;
         self.gateway.drained().await;
         result.context("server failed")
     }

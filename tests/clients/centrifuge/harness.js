@@ -4,7 +4,7 @@
 // startHubbub() creates an application in a fresh temp data dir with
 // `$HUBBUB_BIN app create`, starts `$HUBBUB_BIN serve --listen 127.0.0.1:0`, waits for the
 // "listening on http://..." line, and hands back helpers: REST calls with the app's
-// OAuth token, connection tokens minted by `$HUBBUB_BIN token`, and official `centrifuge`
+// OAuth token, connection tokens minted over REST (or by `$HUBBUB_BIN token`), and official `centrifuge`
 // clients (with the `ws` package as their WebSocket) pointed at /connection/websocket.
 
 const assert = require('node:assert/strict');
@@ -122,7 +122,8 @@ async function until(predicate, what, ms = WAIT_MS) {
 /**
  * Starts a fresh hubbub with one application. Returns helpers:
  * { url, wsUrl, app, rest(method, path, body), user(name), channel(type, name, members),
- *   send(channelId, user, body), token(user, ttl), client(opts), stop() }.
+ *   send(channelId, user, body), token(user, ttl) (REST), cliToken(user, ttl) (CLI),
+ *   client(opts), stop() }.
  */
 async function startHubbub(env = {}) {
   const bin = hubbubBin();
@@ -160,8 +161,16 @@ async function startHubbub(env = {}) {
     return text ? JSON.parse(text) : null;
   }
 
-  /** A connection token minted by the CLI: `hubbub token --app ID --user NAME --ttl S`. */
+  /** A connection token from the admin REST endpoint `POST /v1/realtime/tokens`. */
   async function token(user, ttl = 3600) {
+    const minted = await rest('POST', '/v1/realtime/tokens', { user: { username: user }, ttl });
+    assert.match(minted.token, /^[\w-]+\.[\w-]+\.[\w-]+$/, `a JWT, got ${JSON.stringify(minted)}`);
+    assert.equal(minted.expires_in, ttl);
+    return minted.token;
+  }
+
+  /** A connection token minted by the CLI: `hubbub token --app ID --user NAME --ttl S`. */
+  async function cliToken(user, ttl = 3600) {
     const { stdout } = await run(bin, ['token', '--app', app.client_id, '--user', user, '--ttl', String(ttl), '--data-dir', dataDir]);
     const t = stdout.trim();
     assert.match(t, /^[\w-]+\.[\w-]+\.[\w-]+$/, `hubbub token prints a JWT, got ${stdout}`);
@@ -216,6 +225,7 @@ async function startHubbub(env = {}) {
       type: 'TEXT', body, ...(user ? { user: { username: user } } : {}),
     }),
     token,
+    cliToken,
     client,
     stop,
   };

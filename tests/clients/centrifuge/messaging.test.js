@@ -15,7 +15,7 @@ test('connects with a CLI-minted token, subscribes and receives a message posted
   await h.user(jane);
   const name = uniq('lobby');
   const channel = await h.channel('PUBLIC', name);
-  const c = h.client({ token: await h.token(jane) });
+  const c = h.client({ token: await h.cliToken(jane) });
   const connected = once(c, 'connected');
   c.connect();
   const ctx = await connected;

@@ -128,6 +128,23 @@ struct ChannelItem {
     display_name: Option<String>,
 }
 
+impl ChannelItem {
+    /// Items that may compete for one channel: the same name, or (direct channels) the
+    /// same member set.
+    fn conflict_key(&self) -> Option<String> {
+        match &self.name {
+            Some(name) => Some(format!("name:{name}")),
+            None => {
+                let mut members = self.members.clone().unwrap_or_default();
+                members.extend(self.creator.clone());
+                members.sort();
+                members.dedup();
+                Some(format!("members:{}", members.join("\u{0}")))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct MemberItem {
     #[serde(alias = "name", alias = "user")]
@@ -447,25 +464,51 @@ impl Engine {
         }
     }
 
-    /// Runs `one` over a chunk, [`CONCURRENCY`] items at a time.
-    async fn run_chunk<T, F, Fut>(items: Chunk<T>, one: F) -> Result<(Vec<bool>, Vec<JobItemError>)>
+    /// Runs `one` over a chunk, [`CONCURRENCY`] items at a time — except items with
+    /// the same `key` (the same user or channel name), which run one after the other
+    /// in file order, so the first of them in the file is the one that wins.
+    async fn run_chunk<T, K, F, Fut>(
+        items: Chunk<T>,
+        key: K,
+        one: F,
+    ) -> Result<(Vec<bool>, Vec<JobItemError>)>
     where
+        K: Fn(&T) -> Option<String>,
         F: Fn(T) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<bool, ItemError>>,
     {
+        let mut groups: Vec<Chunk<T>> = Vec::new();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for (index, decoded) in items {
+            match decoded.as_ref().ok().and_then(&key) {
+                Some(k) => match by_key.get(&k) {
+                    Some(&g) => groups[g].push((index, decoded)),
+                    None => {
+                        by_key.insert(k, groups.len());
+                        groups.push(vec![(index, decoded)]);
+                    }
+                },
+                None => groups.push(vec![(index, decoded)]),
+            }
+        }
         let one = &one;
-        let outcomes: Vec<(u64, std::result::Result<bool, ItemError>)> =
-            futures::stream::iter(items)
-                .map(|(index, decoded)| async move {
-                    let outcome = match decoded {
-                        Ok(item) => one(item).await,
-                        Err(reason) => Err(ItemError::Item(reason)),
-                    };
-                    (index, outcome)
+        let outcomes: Vec<Vec<(u64, std::result::Result<bool, ItemError>)>> =
+            futures::stream::iter(groups)
+                .map(|group| async move {
+                    let mut done = Vec::with_capacity(group.len());
+                    for (index, decoded) in group {
+                        let outcome = match decoded {
+                            Ok(item) => one(item).await,
+                            Err(reason) => Err(ItemError::Item(reason)),
+                        };
+                        done.push((index, outcome));
+                    }
+                    done
                 })
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
+        let outcomes = outcomes.into_iter().flatten();
         let mut succeeded = Vec::new();
         let mut failures = Vec::new();
         for (index, outcome) in outcomes {
@@ -487,7 +530,11 @@ impl Engine {
         tracker: &mut Tracker<'_>,
     ) -> Result<()> {
         self.drain::<UserItem, _, _>(path, SMALL_CHUNK, tracker, |items| {
-            Self::run_chunk(items, |item| self.import_user(actor, item))
+            Self::run_chunk(
+                items,
+                |u: &UserItem| Some(u.name.clone()),
+                |item| self.import_user(actor, item),
+            )
         })
         .await
     }
@@ -558,7 +605,9 @@ impl Engine {
         tracker: &mut Tracker<'_>,
     ) -> Result<()> {
         self.drain::<ChannelItem, _, _>(path, SMALL_CHUNK, tracker, |items| {
-            Self::run_chunk(items, |item| self.import_channel(actor, item))
+            Self::run_chunk(items, ChannelItem::conflict_key, |item| {
+                self.import_channel(actor, item)
+            })
         })
         .await
     }
@@ -650,7 +699,11 @@ impl Engine {
         tracker: &mut Tracker<'_>,
     ) -> Result<()> {
         self.drain::<MemberItem, _, _>(path, SMALL_CHUNK, tracker, |items| {
-            Self::run_chunk(items, |item| self.import_member(actor, channel, item))
+            Self::run_chunk(
+                items,
+                |m: &MemberItem| Some(m.username.clone()),
+                |item| self.import_member(actor, channel, item),
+            )
         })
         .await
     }

@@ -83,6 +83,11 @@ pub(crate) async fn fetch_token(client: &Client, base: &str, id: &str, secret: &
 }
 
 impl TestApp {
+    /// The server's data directory.
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
             .request(method, format!("{}{path}", self.base))

@@ -4,6 +4,8 @@ mod helpers;
 
 mod auth;
 mod channels;
+mod imports;
+mod jobs;
 mod limits;
 mod messages;
 mod ops;
