@@ -58,6 +58,14 @@ impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
         let engine = engine(config, store);
+        // No realtime connection survives a restart: sessions left ACTIVE have ended.
+        let ended = engine
+            .end_stale_sessions()
+            .await
+            .context("cannot end the sessions of the previous run")?;
+        if ended > 0 {
+            tracing::info!(ended, "ended user sessions left active by the previous run");
+        }
         let api = ApiConfig {
             max_body_bytes: config.limits.max_body_bytes,
             max_json_depth: config.limits.max_json_depth,

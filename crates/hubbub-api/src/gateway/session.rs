@@ -28,10 +28,13 @@
 //! only: anonymous viewers count in presence but are never announced.
 //!
 //! # RPC methods
-//! * `typing` `{"channel", "keys"?}` — a `keystrokes` event (not stored);
+//! * `typing` `{"channel", "keys"?}` — a `keystrokes` event (not stored; once per
+//!   200 ms per user and channel, error 111 beyond);
 //! * `delete_message` `{"message_id"}` — the author or a moderator deletes a message;
 //! * `report` `{"message_id", "reason"}` — stores a report (moderators list them
 //!   over REST); answers `{"reported": true, "report_id"}`;
+//! * `read` `{"channel", "message_id"?}` — marks the channel read up to the message
+//!   (default: its newest); answers `{"last_read_seq"}`;
 //! * `send_event` `{"channel", "type", "properties"?}` — a custom channel event.
 
 use super::control::{Control, ControlGuard, SessionControl};
@@ -891,6 +894,18 @@ impl Session {
                     .report_message(&actor, MessageId(message), None, &reason)
                     .await?;
                 json!({"reported": true, "report_id": report.id})
+            }
+            "read" => {
+                let name = str_field("channel").ok_or_else(|| missing("channel"))?;
+                let channel = self.readable_channel(&name).await?;
+                let message = match data.get("message_id") {
+                    None | Some(Value::Null) => None,
+                    Some(v) => Some(MessageId(v.as_i64().ok_or_else(|| {
+                        Fail::Error(p::BAD_REQUEST, Some("message_id must be an integer".into()))
+                    })?)),
+                };
+                let mark = engine.mark_read(&actor, channel.id, None, message).await?;
+                json!({"last_read_seq": mark.last_read_seq})
             }
             "send_event" => {
                 let name = str_field("channel").ok_or_else(|| missing("channel"))?;

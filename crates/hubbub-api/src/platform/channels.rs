@@ -272,8 +272,9 @@ pub async fn list_members(
         .engine
         .list_members(&actor, ChannelId(id), &page)
         .await?;
-    let (items, meta, links) =
-        hal::offset_page(found, &base, &query, |u| ChatUserResource::new(u, &base));
+    let (items, meta, links) = hal::offset_page(found, &base, &query, |u| {
+        ChatUserResource::new(u, &base).online(state.engine.is_online(u.app_id, u.id))
+    });
     Ok(Json(PagedModelChatUserResource::from_parts(
         items, meta, links,
     )))
@@ -357,8 +358,9 @@ pub async fn list_moderators(
         .engine
         .list_moderators(&actor, ChannelId(id), &page)
         .await?;
-    let (items, meta, links) =
-        hal::offset_page(found, &base, &query, |u| ChatUserResource::new(u, &base));
+    let (items, meta, links) = hal::offset_page(found, &base, &query, |u| {
+        ChatUserResource::new(u, &base).online(state.engine.is_online(u.app_id, u.id))
+    });
     Ok(Json(PagedModelChatUserResource::from_parts(
         items, meta, links,
     )))

@@ -96,6 +96,55 @@ paged!(
     MessageResource,
     CursorPageMetadata
 );
+paged!(
+    PagedModelChannelInviteResource,
+    ChannelInviteResourceEmbedded,
+    invites,
+    ChannelInviteResource,
+    PageMetadata
+);
+paged!(
+    PagedModelMessageReadReceiptResource,
+    MessageReadReceiptResourceEmbedded,
+    receipts,
+    MessageReadReceiptResource,
+    PageMetadata
+);
+paged!(
+    PagedModelMessageReadReceiptSummaryResource,
+    MessageReadReceiptSummaryResourceEmbedded,
+    summaries,
+    MessageReadReceiptSummaryResource,
+    PageMetadata
+);
+paged!(
+    PagedModelChatUserSessionResource,
+    ChatUserSessionResourceEmbedded,
+    sessions,
+    ChatUserSessionResource,
+    PageMetadata
+);
+paged!(
+    PagedModelChatSessionResource,
+    ChatSessionResourceEmbedded,
+    sessions,
+    ChatSessionResource,
+    PageMetadata
+);
+paged!(
+    PagedModelMessageResource,
+    PagedMessageResourceEmbedded,
+    messages,
+    MessageResource,
+    PageMetadata
+);
+paged!(
+    CursorPagedModelNotificationResource,
+    NotificationResourceEmbedded,
+    notifications,
+    NotificationResource,
+    CursorPageMetadata
+);
 
 /// Parses `page`, `size` and `sort` (repeatable) of an offset-paged list.
 pub fn page_request(query: &Query, allowed: &[SortField]) -> Result<PageRequest, ApiError> {
@@ -210,14 +259,34 @@ pub fn message_page(
 ) -> CursorPagedModelMessageResource {
     let first = page.items.first().map(|m| m.message.id.0);
     let last = page.items.last().map(|m| m.message.id.0);
+    let (meta, links) = cursor_parts(first, last, page.has_more, page.total, request, base, query);
+    let items: Vec<MessageResource> = page
+        .items
+        .iter()
+        .map(|m| MessageResource::new(m, base))
+        .collect();
+    CursorPagedModelMessageResource::from_parts(items, meta, links)
+}
+
+/// The metadata and self/next/prev links of a cursor page whose items (newest first)
+/// run from id `first` to id `last`.
+pub fn cursor_parts(
+    first: Option<i64>,
+    last: Option<i64>,
+    has_more: bool,
+    total: u64,
+    request: &CursorRequest,
+    base: &LinkBase,
+    query: &Query,
+) -> (CursorPageMetadata, Links) {
     let older_exists = match request.direction {
-        CursorDirection::Older => page.has_more,
+        CursorDirection::Older => has_more,
         // Paging towards newer from a cursor: older items exist (at least the cursor).
         CursorDirection::Newer => request.cursor.is_some(),
     };
     let newer_exists = match request.direction {
         CursorDirection::Older => request.cursor.is_some(),
-        CursorDirection::Newer => page.has_more,
+        CursorDirection::Newer => has_more,
     };
     let href = |extra: &[(&str, String)]| {
         let mut q: Vec<(String, String)> = query
@@ -268,18 +337,12 @@ pub fn message_page(
             );
         }
     }
-    let items: Vec<MessageResource> = page
-        .items
-        .iter()
-        .map(|m| MessageResource::new(m, base))
-        .collect();
-    CursorPagedModelMessageResource::from_parts(
-        items,
+    (
         CursorPageMetadata {
             size: request.size,
             start: first.map(|f| f.to_string()),
             next,
-            total: page.total,
+            total,
         },
         links,
     )

@@ -4,7 +4,7 @@ use super::channels::UserReference;
 use super::error::{ApiError, ApiErrorBody};
 use super::extract::{AppActor, LinkBase, MergePatch, PathId, Query};
 use super::hal::{self, CursorPagedModelMessageResource};
-use super::resources::{ApplicationResource, MessageResource};
+use super::resources::{ApplicationResource, MessageResource, ReplyThreadResource};
 use super::users::ExternalFileInput;
 use crate::AppState;
 use axum::Json;
@@ -188,22 +188,8 @@ pub async fn update_message(
     Ok(Json(MessageResource::new(&view, &base)))
 }
 
-/// `ReplyThreadResource`, answered by `DELETE /messages/{id}`: the thread the
-/// deleted message belonged to (its channel's main thread).
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct ReplyThreadResource {
-    /// `MAIN`, `STANDALONE` or `MESSAGE`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub id: i64,
-    pub created_time: String,
-    #[schema(value_type = Object)]
-    pub properties: serde_json::Map<String, Value>,
-    #[schema(value_type = Object)]
-    pub _links: super::resources::Links,
-}
-
-/// Delete a message.
+/// Delete a message. Answers with the thread it was in: its channel's main thread, or
+/// for a reply the reply thread of its parent.
 #[utoipa::path(delete, path = "/messages/{id}", tag = "Messages", operation_id = "deleteMessage",
     params(("id" = i64, Path)),
     responses((status = 200, body = ReplyThreadResource), (status = 404, body = ApiErrorBody)))]
@@ -213,15 +199,11 @@ pub async fn delete_message(
     base: LinkBase,
     PathId(id): PathId,
 ) -> Result<Json<ReplyThreadResource>, ApiError> {
-    let deleted = state.engine.delete_message(&actor, MessageId(id)).await?;
-    let channel_id = deleted.message.channel_id;
-    Ok(Json(ReplyThreadResource {
-        kind: "MAIN",
-        id: channel_id.0,
-        created_time: super::resources::time(&deleted.message.created_at),
-        properties: Default::default(),
-        _links: super::resources::self_link(format!("{}/channels/{channel_id}", base.base)),
-    }))
+    let thread = state
+        .engine
+        .delete_message_from_thread(&actor, MessageId(id))
+        .await?;
+    Ok(Json(ReplyThreadResource::new(&thread, &base)))
 }
 
 /// Delete every message of the application. Answers with the application.

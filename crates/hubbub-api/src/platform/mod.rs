@@ -11,10 +11,18 @@ pub mod error;
 pub mod extract;
 pub mod hal;
 pub mod imports;
+pub mod invites;
 pub mod jobs;
+pub mod keystrokes;
 pub mod messages;
+pub mod notifications;
 pub mod oauth;
+pub mod participants;
+pub mod receipts;
+pub mod reports;
 pub mod resources;
+pub mod sessions;
+pub mod threads;
 pub mod users;
 
 use crate::AppState;
@@ -75,6 +83,26 @@ pub fn router() -> OpenApiRouter<AppState> {
             messages::update_message,
             messages::delete_message
         ))
+        .routes(routes!(
+            invites::list_channel_invites,
+            invites::send_channel_invite
+        ))
+        .routes(routes!(participants::list_channel_participants))
+        .routes(routes!(keystrokes::send_channel_keystrokes))
+        .routes(routes!(reports::list_channel_reported_messages))
+        .routes(routes!(receipts::mark_channel_read))
+        .routes(routes!(threads::retrieve_thread))
+        .routes(routes!(
+            threads::list_thread_messages,
+            threads::send_thread_message
+        ))
+        .routes(routes!(keystrokes::send_thread_keystrokes))
+        .routes(routes!(receipts::list_message_read_receipts))
+        .routes(routes!(reports::report_message))
+        .routes(routes!(receipts::retrieve_read_receipt_summaries))
+        .routes(routes!(notifications::list_user_notifications))
+        .routes(routes!(sessions::list_user_sessions))
+        .routes(routes!(sessions::list_chat_sessions))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::retrieve_job))
         .routes(routes!(jobs::download_job_file))

@@ -58,8 +58,9 @@ pub async fn list_users(
         has_unread: query.bool("unread")?,
     };
     let found = state.engine.list_users(&actor, &filter, &page).await?;
-    let (items, meta, links) =
-        hal::offset_page(found, &base, &query, |u| ChatUserResource::new(u, &base));
+    let (items, meta, links) = hal::offset_page(found, &base, &query, |u| {
+        ChatUserResource::new(u, &base).online(state.engine.is_online(u.app_id, u.id))
+    });
     Ok(Json(PagedModelChatUserResource::from_parts(
         items, meta, links,
     )))
@@ -151,7 +152,8 @@ pub async fn retrieve_user(
     PathId(id): PathId,
 ) -> Result<Json<ChatUserResource>, ApiError> {
     let user = state.engine.get_user(&actor, UserId(id)).await?;
-    Ok(Json(ChatUserResource::new(&user, &base)))
+    let online = state.engine.is_online(user.app_id, user.id);
+    Ok(Json(ChatUserResource::new(&user, &base).online(online)))
 }
 
 /// Delete a user. Answers with the application, as ChatKitty does.

@@ -37,6 +37,7 @@ pub use realtime::{
     DIRECT_PREFIX, MAX_TOKEN_TTL, RealtimeIdentity, TokenError, channel_protocol_name,
     message_created_event, sign_hs256,
 };
+pub use receipts::UnreadSummaryEntry;
 pub use reports::MAX_REASON_BYTES;
 pub use sessions::SessionRecorder;
 pub use users::{CreateUser, UserPatch};

@@ -34,16 +34,14 @@ impl Engine {
             .first()
             .is_some_and(|k| k.field == SortField::Name && k.descending);
         let total = names.len() as u64;
-        let ordered: Box<dyn Iterator<Item = &String>> = if descending {
-            Box::new(names.iter().rev())
+        let (skip, take) = (page.offset() as usize, page.size as usize);
+        let on_page: Vec<&String> = if descending {
+            names.iter().rev().skip(skip).take(take).collect()
         } else {
-            Box::new(names.iter())
+            names.iter().skip(skip).take(take).collect()
         };
-        let mut items = Vec::new();
-        for name in ordered
-            .skip(page.offset() as usize)
-            .take(page.size as usize)
-        {
+        let mut items = Vec::with_capacity(on_page.len());
+        for name in on_page {
             let Ok(name) = UserName::parse(name) else {
                 continue;
             };

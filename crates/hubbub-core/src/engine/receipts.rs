@@ -2,11 +2,21 @@
 //! application's unread summaries. (Per-user unread counts and the users list's
 //! `unread` filter read the same read marks; see [`Engine::count_unread`].)
 
+use super::channels::ChannelView;
 use super::{Actor, Engine, UserRef};
 use crate::error::{Error, Result};
 use crate::ids::{ChannelId, MessageId};
-use crate::model::{ChannelKind, ReadMark, ReadReceipt, UnreadSummary};
+use crate::model::{ChannelKind, ReadMark, ReadReceipt, UnreadSummary, User};
 use crate::paging::{Page, PageRequest};
+use std::collections::HashMap;
+
+/// A member's unread messages in a channel, as the API shows it.
+#[derive(Debug, Clone)]
+pub struct UnreadSummaryEntry {
+    pub channel: ChannelView,
+    pub user: User,
+    pub count: u64,
+}
 
 impl Engine {
     /// Marks `channel` read by a user up to `message` (by default its newest message).
@@ -81,8 +91,35 @@ impl Engine {
         &self,
         actor: &Actor,
         page: &PageRequest,
-    ) -> Result<Page<UnreadSummary>> {
+    ) -> Result<Page<UnreadSummaryEntry>> {
         super::require_app(actor)?;
-        self.store.list_unread_summaries(actor.app(), page).await
+        let found = self.store.list_unread_summaries(actor.app(), page).await?;
+        let mut views: HashMap<ChannelId, ChannelView> = HashMap::new();
+        let mut items = Vec::with_capacity(found.items.len());
+        for UnreadSummary {
+            channel,
+            user,
+            count,
+        } in found.items
+        {
+            let view = match views.get(&channel.id) {
+                Some(v) => v.clone(),
+                None => {
+                    let v = self.channel_view(channel).await?;
+                    views.insert(v.channel.id, v.clone());
+                    v
+                }
+            };
+            items.push(UnreadSummaryEntry {
+                channel: view,
+                user,
+                count,
+            });
+        }
+        Ok(Page {
+            items,
+            request: found.request,
+            total: found.total,
+        })
     }
 }

@@ -99,6 +99,22 @@ async fn openapi_describes_every_platform_route() {
         ("/messages/{id}", "get"),
         ("/messages/{id}", "patch"),
         ("/messages/{id}", "delete"),
+        ("/threads/{id}", "get"),
+        ("/threads/{id}/messages", "get"),
+        ("/threads/{id}/messages", "post"),
+        ("/threads/{id}/keystrokes", "post"),
+        ("/channels/{id}/keystrokes", "post"),
+        ("/channels/{id}/invites", "get"),
+        ("/channels/{id}/invites", "post"),
+        ("/channels/{id}/participants", "get"),
+        ("/channels/{id}/reported-messages", "get"),
+        ("/channels/{id}/read", "post"),
+        ("/messages/{id}/read-receipts", "get"),
+        ("/messages/{id}/reports", "post"),
+        ("/application/message-read-receipt-summaries", "get"),
+        ("/users/{id}/notifications", "get"),
+        ("/user-sessions", "get"),
+        ("/chat-sessions", "get"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

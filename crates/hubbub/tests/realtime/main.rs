@@ -10,3 +10,5 @@ mod limits;
 mod recovery;
 mod session;
 mod sse;
+mod typing;
+mod user_sessions;
