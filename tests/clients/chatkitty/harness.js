@@ -323,7 +323,8 @@ function assertMessage(m, expect = {}, what = 'MessageResource') {
   assert.ok(['TEXT', 'FILE', 'SYSTEM_TEXT', 'SYSTEM_FILE'].includes(m.type), `${what}.type, got ${m.type}`);
   assertId(m.channel_id, `${what}.channel_id`);
   assertTime(m.created_time, `${what}.created_time`);
-  assert.equal(m.nested_level, 0, `${what}.nested_level`);
+  // Top-level messages are level 0; replies say what level they expect.
+  assert.equal(m.nested_level, 'nested_level' in expect ? expect.nested_level : 0, `${what}.nested_level`);
   assertPlainObject(m.properties, `${what}.properties`);
   if (m.type === 'TEXT' || m.type === 'SYSTEM_TEXT') {
     assert.equal(typeof m.body, 'string', `${what}.body`);
@@ -369,8 +370,8 @@ function offsetPage(body, rel, what = 'page') {
   return items;
 }
 
-/** HAL cursor page; returns the embedded items. */
-function cursorPage(body, what = 'cursor page') {
+/** HAL cursor page; returns the embedded items (each checked against `expectEach`). */
+function cursorPage(body, what = 'cursor page', expectEach = {}) {
   assertPlainObject(body, what);
   const items = embedded(body, 'messages', what);
   assertPlainObject(body.page, `${what}.page`);
@@ -384,7 +385,7 @@ function cursorPage(body, what = 'cursor page') {
     }
   }
   assertSelfLink(body, what);
-  items.forEach((m, i) => assertMessage(m, {}, `${what} item ${i}`));
+  items.forEach((m, i) => assertMessage(m, expectEach, `${what} item ${i}`));
   return items;
 }
 
