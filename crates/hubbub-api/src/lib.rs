@@ -26,11 +26,15 @@ use std::sync::Arc;
 
 /// The whole HTTP application: every dialect, operations endpoints and docs.
 pub fn router(state: AppState) -> Router {
-    let (platform, openapi) = platform::router().split_for_parts();
+    let (platform, mut openapi) = platform::router()
+        .merge(gateway::rest_routes())
+        .split_for_parts();
+    let (connections, connection_docs) = gateway::connection_routes(&state).split_for_parts();
+    openapi.merge(connection_docs);
     let openapi = Arc::new(docs::finish(openapi));
     Router::new()
         .merge(ops::router())
-        .merge(gateway::router(&state))
+        .merge(connections)
         .merge(platform.clone())
         .nest("/v1", platform)
         .merge(docs::router(openapi))

@@ -28,8 +28,7 @@ pub mod uni_sse;
 pub mod ws;
 
 use crate::AppState;
-use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 use hubbub_core::Engine;
 use hubbub_core::events::ChannelEvent;
 use hubbub_core::fanout::{Frame, FrameEncoder, FrameFormat, Hub, Outbox};
@@ -39,6 +38,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Frames for Centrifugo JSON clients.
 pub const FORMAT_CENTRIFUGO_JSON: FrameFormat = FrameFormat(0);
@@ -301,16 +302,20 @@ impl Drop for Gateway {
     }
 }
 
-/// The gateway's routes.
-pub fn router(state: &AppState) -> Router<AppState> {
-    let mut router = Router::new()
-        .route("/connection/websocket", get(ws::upgrade))
-        .route("/connection/sse", get(sse::stream))
-        .route("/connection/uni_sse", get(uni_sse::get).post(uni_sse::post))
-        .route("/v1/realtime/tokens", post(tokens::mint))
-        .route("/realtime/tokens", post(tokens::mint));
+/// The gateway's connection endpoints, served at the root only.
+pub fn connection_routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let mut router = OpenApiRouter::new()
+        .routes(routes!(ws::upgrade))
+        .routes(routes!(sse::stream))
+        .routes(routes!(uni_sse::get, uni_sse::post));
     if state.gateway.config.autobahn_echo {
+        // Test-only (scripts/autobahn.sh), so not in the API description.
         router = router.route("/connection/autobahn-echo", get(autobahn::echo));
     }
     router
+}
+
+/// The gateway's REST routes, served like the Platform API (with and without `/v1`).
+pub fn rest_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(tokens::mint))
 }

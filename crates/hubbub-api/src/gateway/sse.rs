@@ -53,7 +53,21 @@ fn error(status: StatusCode, error: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// Opens the stream.
+/// A text/event-stream of one channel's events; `id:` is the message seq, and a
+/// reconnect with `Last-Event-ID` (header or `last_event_id`) resumes after it.
+#[utoipa::path(get, path = "/connection/sse", tag = "Realtime", operation_id = "channelEventStream",
+    params(
+        ("channel" = String, Query, description = "channel name (`$direct:<id>` for direct channels)"),
+        ("token" = Option<String>, Query, description = "connection JWT (absent: anonymous viewer of a public channel, if allowed)"),
+        ("last_event_id" = Option<i64>, Query, description = "resume after this seq"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "resume after this seq"),
+    ),
+    responses(
+        (status = 200, description = "event stream", content_type = "text/event-stream", body = String),
+        (status = 401, description = "bad or expired token"),
+        (status = 403, description = "not allowed in this channel"),
+        (status = 404, description = "no such channel"),
+    ))]
 pub async fn stream(
     State(state): State<AppState>,
     Query(query): Query<SseQuery>,

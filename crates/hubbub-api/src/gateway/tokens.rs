@@ -24,19 +24,43 @@ enum UserRef {
     },
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A token request.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
-struct MintRequest {
+pub struct MintRequest {
+    /// `{"username": "jane"}`, `"jane"`, or absent for an anonymous viewer.
+    #[schema(value_type = Option<Object>)]
     user: Option<UserRef>,
+    /// Lifetime in seconds (default 3600, at most 30 days).
     ttl: Option<u64>,
 }
 
-/// Mints a connection token.
+/// A minted connection token.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MintResponse {
+    /// HS256 JWT for the `connect` command (`sub` = user, `iss` = client id).
+    pub token: String,
+    pub expires_in: u64,
+    #[schema(value_type = String)]
+    pub expires_at: Value,
+    /// The user name (empty for an anonymous viewer).
+    pub user: String,
+}
+
+/// Mint a realtime connection token (app backend only).
+#[utoipa::path(post, path = "/realtime/tokens", tag = "Realtime", operation_id = "mintRealtimeToken",
+    request_body(content = MintRequest, content_type = "application/json"),
+    responses(
+        (status = 200, body = MintResponse),
+        (status = 400, body = crate::platform::error::ApiErrorBody),
+        (status = 401, body = crate::platform::error::ApiErrorBody),
+        (status = 404, body = crate::platform::error::ApiErrorBody),
+    ))]
 pub async fn mint(
     State(state): State<AppState>,
     AppActor(actor): AppActor,
     JsonBody(body): JsonBody<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MintResponse>, ApiError> {
     let request: MintRequest = serde_json::from_value(body)
         .map_err(|e| ApiError::bad_request(format!("invalid token request: {e}")))?;
     let user = match request.user {
@@ -49,10 +73,10 @@ pub async fn mint(
         .engine
         .mint_realtime_token_for(&actor, &user, Duration::from_secs(ttl))
         .await?;
-    Ok(Json(json!({
-        "token": token,
-        "expires_in": ttl,
-        "expires_at": expires_at,
-        "user": user,
-    })))
+    Ok(Json(MintResponse {
+        token,
+        expires_in: ttl,
+        expires_at: json!(expires_at),
+        user,
+    }))
 }

@@ -62,7 +62,11 @@ fn refused(status: StatusCode, code: u32, message: &str) -> Response {
         .into_response()
 }
 
-/// `GET`: the connect object in the `cf_connect` query parameter.
+/// Centrifugo unidirectional SSE; the connect object in the `cf_connect` query parameter.
+#[utoipa::path(get, path = "/connection/uni_sse", tag = "Realtime", operation_id = "uniSseGet",
+    params(("cf_connect" = String, Query, description = "the JSON connect command")),
+    responses((status = 200, description = "event stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "bad connect object")))]
 pub async fn get(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -75,7 +79,11 @@ pub async fn get(
     serve(state, raw.as_bytes(), headers, info).await
 }
 
-/// `POST`: the connect object as the JSON body.
+/// Centrifugo unidirectional SSE; the connect object as the JSON body.
+#[utoipa::path(post, path = "/connection/uni_sse", tag = "Realtime", operation_id = "uniSsePost",
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "event stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "bad connect object")))]
 pub async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,

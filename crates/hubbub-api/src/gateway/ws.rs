@@ -37,7 +37,12 @@ const NORMAL: Closing = Closing {
     reason: "",
 };
 
-/// Upgrades to a realtime WebSocket connection.
+/// The realtime WebSocket: the Centrifugo client protocol v2, JSON encoding.
+#[utoipa::path(get, path = "/connection/websocket", tag = "Realtime", operation_id = "realtimeWebSocket",
+    responses(
+        (status = 101, description = "switching to the WebSocket protocol"),
+        (status = 503, description = "shutting down"),
+    ))]
 pub async fn upgrade(
     State(state): State<AppState>,
     ws: WebSocketUpgrade,

@@ -124,6 +124,20 @@ async fn openapi_describes_every_platform_route() {
             "{method} {path} has no 200 response"
         );
     }
+    // The realtime endpoints are described too (the WebSocket answers 101, not 200).
+    for (path, method, status) in [
+        ("/realtime/tokens", "post", "200"),
+        ("/connection/sse", "get", "200"),
+        ("/connection/uni_sse", "get", "200"),
+        ("/connection/uni_sse", "post", "200"),
+        ("/connection/websocket", "get", "101"),
+    ] {
+        let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];
+        assert!(
+            op["responses"][status].is_object(),
+            "{method} {path} has no {status} response"
+        );
+    }
     let docs = app
         .client
         .get(format!("{}/docs/", app.base))
