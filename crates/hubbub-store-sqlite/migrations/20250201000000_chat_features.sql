@@ -24,7 +24,8 @@ CREATE TABLE read_receipts (
     PRIMARY KEY (channel_id, up_to_seq, user_id)
 ) WITHOUT ROWID;
 
-CREATE INDEX read_receipts_by_user ON read_receipts (user_id);
+-- A user's history in a channel (how far their receipts reach), and their deletion.
+CREATE INDEX read_receipts_by_user ON read_receipts (user_id, channel_id, up_to_seq);
 
 -- When a read mark last moved.
 ALTER TABLE read_marks ADD COLUMN read_at INTEGER;

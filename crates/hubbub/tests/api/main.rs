@@ -14,5 +14,6 @@ mod notifications;
 mod ops;
 mod receipts;
 mod reports;
+mod sessions;
 mod threads;
 mod users;
