@@ -483,13 +483,7 @@ fn describe(r: &UserRef) -> String {
 
 /// The user object inside realtime events.
 pub(crate) fn user_summary(user: &User) -> Value {
-    json!({
-        "id": user.id,
-        "name": user.name,
-        "display_name": user.display_name,
-        "display_picture_url": user.display_picture_url,
-        "type": user.kind.as_str(),
-    })
+    serde_json::to_value(super::event_payloads::UserSummary::new(user)).unwrap_or_default()
 }
 
 /// The channel object inside realtime events.

@@ -1,6 +1,5 @@
 //! Sending, reading, editing and deleting messages.
 
-use super::channels::user_summary;
 use super::users::merge_properties;
 use super::{Actor, Engine, UserRef, require_app};
 use crate::error::{Error, Result};
@@ -159,7 +158,7 @@ impl Engine {
                 EventType::MessageCreated,
                 Some(view.message.seq),
                 &channel.epoch,
-                &json!({"type": EventType::MessageCreated.as_str(), "message": message_summary(&view)}),
+                &super::event_payloads::MessageEvent::new(EventType::MessageCreated, &view),
             ));
         }
         Ok((appended, view))
@@ -315,7 +314,7 @@ impl Engine {
             EventType::MessageUpdated,
             None,
             &channel.epoch,
-            &json!({"type": EventType::MessageUpdated.as_str(), "message": message_summary(&updated)}),
+            &super::event_payloads::MessageEvent::new(EventType::MessageUpdated, &updated),
         ));
         Ok(updated)
     }
@@ -378,45 +377,5 @@ pub fn message_type(view: &MessageView) -> &'static str {
 
 /// The message object inside realtime events (documented in the README).
 pub fn message_summary(view: &MessageView) -> Value {
-    let m = &view.message;
-    let mut out = json!({
-        "id": m.id,
-        "channel_id": m.channel_id,
-        "seq": m.seq,
-        "type": message_type(view),
-        "created_time": m.created_at,
-        "properties": m.properties,
-        "group_tag": m.group_tag,
-        "nested_level": m.nested_level,
-    });
-    let obj = out.as_object_mut().expect("json! object");
-    match &m.content {
-        MessageContent::Text { body } => {
-            obj.insert("body".into(), json!(body));
-        }
-        MessageContent::File { file } => {
-            obj.insert(
-                "file".into(),
-                json!({"type": "EXTERNAL", "url": file.url, "name": file.name, "content_type": file.content_type, "size": file.size}),
-            );
-        }
-    }
-    if let Some(user) = &view.user {
-        obj.insert("user".into(), user_summary(user));
-    }
-    if let Some(parent) = m.parent_id {
-        obj.insert("parent_id".into(), json!(parent));
-    }
-    if !m.mentions.is_empty() {
-        obj.insert(
-            "mentions".into(),
-            Value::Array(
-                m.mentions
-                    .iter()
-                    .map(super::mentions::mention_summary)
-                    .collect(),
-            ),
-        );
-    }
-    out
+    serde_json::to_value(super::event_payloads::MessageSummary::new(view)).unwrap_or_default()
 }

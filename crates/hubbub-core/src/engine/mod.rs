@@ -7,6 +7,7 @@
 
 mod applications;
 mod channels;
+mod event_payloads;
 mod exports;
 mod imports;
 mod invites;

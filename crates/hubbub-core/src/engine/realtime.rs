@@ -173,7 +173,7 @@ pub fn message_created_event(epoch: &str, view: &MessageView) -> ChannelEvent {
         EventType::MessageCreated,
         Some(view.message.seq),
         epoch,
-        &json!({"type": EventType::MessageCreated.as_str(), "message": super::message_summary(view)}),
+        &super::event_payloads::MessageEvent::new(EventType::MessageCreated, view),
     )
 }
 
