@@ -26,7 +26,8 @@ use super::{CreateChannel, CreateUser};
 use crate::error::{Error, Result};
 use crate::ids::{AppId, ChannelId, JobId};
 use crate::model::{
-    ChannelKind, Job, JobItemError, JobKind, JobProgress, NewMessage, Timestamp, User, UserKind,
+    ChannelKind, Job, JobItemError, JobKind, JobProgress, Message, NewMessage, Timestamp, User,
+    UserKind,
 };
 use crate::names::{ExternalUrl, IdempotencyKey, Properties, UserName};
 use chrono::SubsecRound;
@@ -197,6 +198,14 @@ fn rejected(reason: impl Into<String>) -> ItemError {
 }
 
 type Chunk<T> = Vec<(u64, std::result::Result<T, String>)>;
+
+/// A chunk of messages ready to append, with what each needs afterwards (its item
+/// index, channel and author), and the items that already failed.
+struct Prepared {
+    news: Vec<NewMessage>,
+    meta: Vec<(u64, ChannelId, Option<User>)>,
+    failures: Vec<JobItemError>,
+}
 
 // ----- streaming the file -------------------------------------------------------------
 
@@ -730,6 +739,10 @@ impl Engine {
 
     // ----- messages -----------------------------------------------------------------
 
+    /// Imports messages as a pipeline: while the store appends one chunk, the events
+    /// of the previous chunk are published and the next chunk is prepared (the parser
+    /// thread reads ahead too), so the writer is seldom idle. Chunks are still sent to
+    /// the store one after the other, which keeps the file's order.
     async fn import_messages(
         &self,
         actor: &Actor,
@@ -741,49 +754,35 @@ impl Engine {
         let mut epochs: HashMap<ChannelId, String> = HashMap::new();
         let batch = self.jobs.config.batch_size.max(1);
         let (mut rx, reader) = spawn_reader::<MessageItem>(path.to_owned(), batch);
-        while let Some(items) = rx.recv().await {
-            let mut failures = Vec::new();
-            let mut news = Vec::with_capacity(items.len());
-            let mut meta = Vec::with_capacity(items.len());
-            for (index, decoded) in items {
-                let prepared = match decoded {
-                    Ok(item) => self.prepare_message(app, item, &mut authors).await,
-                    Err(reason) => Err(ItemError::Item(reason)),
-                };
-                match prepared {
-                    Ok((new, author)) => {
-                        meta.push((index, new.channel_id, author));
-                        news.push(new);
-                    }
-                    Err(ItemError::Item(reason)) => failures.push(JobItemError { index, reason }),
-                    Err(ItemError::Fatal(e)) => return Err(e),
+        let mut current = match rx.recv().await {
+            Some(items) => Some(self.prepare_chunk(app, items, &mut authors).await?),
+            None => None,
+        };
+        let mut to_publish: Vec<(Option<User>, Message)> = Vec::new();
+        while let Some(Prepared {
+            news,
+            meta,
+            mut failures,
+        }) = current.take()
+        {
+            let append = self.store.append_messages(app, news);
+            let ahead = async {
+                self.publish_imported(app, std::mem::take(&mut to_publish), &mut epochs)
+                    .await?;
+                match rx.recv().await {
+                    Some(items) => self.prepare_chunk(app, items, &mut authors).await.map(Some),
+                    None => Ok(None),
                 }
-            }
-            let results = self.store.append_messages(app, news).await?;
+            };
+            let (results, next) = tokio::join!(append, ahead);
+            let results = results?;
+            current = next?;
             for ((index, channel, author), result) in meta.into_iter().zip(results) {
                 match result {
                     Ok(appended) => {
                         tracker.succeeded(appended.duplicate);
                         if !appended.duplicate {
-                            let epoch = match epochs.get(&channel) {
-                                Some(e) => e.clone(),
-                                None => {
-                                    let Some(c) = self.store.get_channel(app, channel).await?
-                                    else {
-                                        continue;
-                                    };
-                                    if epochs.len() >= MAX_CACHED {
-                                        epochs.clear();
-                                    }
-                                    epochs.insert(channel, c.epoch.clone());
-                                    c.epoch
-                                }
-                            };
-                            let view = crate::model::MessageView {
-                                message: appended.message,
-                                user: author,
-                            };
-                            self.publish(super::message_created_event(&epoch, &view));
+                            to_publish.push((author, appended.message));
                         }
                     }
                     Err(Error::NotFound {
@@ -802,6 +801,7 @@ impl Engine {
             tracker.failed(failures);
             tracker.step().await?;
         }
+        self.publish_imported(app, to_publish, &mut epochs).await?;
         match reader.await {
             Ok(Ok(count)) => {
                 tracker.set_total(count);
@@ -810,6 +810,68 @@ impl Engine {
             Ok(Err(e)) => Err(Error::invalid("file", e)),
             Err(e) => Err(Error::internal(e)),
         }
+    }
+
+    /// Validates a chunk of message items.
+    async fn prepare_chunk(
+        &self,
+        app: AppId,
+        items: Chunk<MessageItem>,
+        authors: &mut HashMap<String, Option<User>>,
+    ) -> Result<Prepared> {
+        let mut prepared = Prepared {
+            news: Vec::with_capacity(items.len()),
+            meta: Vec::with_capacity(items.len()),
+            failures: Vec::new(),
+        };
+        for (index, decoded) in items {
+            let outcome = match decoded {
+                Ok(item) => self.prepare_message(app, item, authors).await,
+                Err(reason) => Err(ItemError::Item(reason)),
+            };
+            match outcome {
+                Ok((new, author)) => {
+                    prepared.meta.push((index, new.channel_id, author));
+                    prepared.news.push(new);
+                }
+                Err(ItemError::Item(reason)) => {
+                    prepared.failures.push(JobItemError { index, reason })
+                }
+                Err(ItemError::Fatal(e)) => return Err(e),
+            }
+        }
+        Ok(prepared)
+    }
+
+    /// Publishes `message.created` for committed imported messages.
+    async fn publish_imported(
+        &self,
+        app: AppId,
+        messages: Vec<(Option<User>, Message)>,
+        epochs: &mut HashMap<ChannelId, String>,
+    ) -> Result<()> {
+        for (author, message) in messages {
+            let channel = message.channel_id;
+            let epoch = match epochs.get(&channel) {
+                Some(e) => e.clone(),
+                None => {
+                    let Some(c) = self.store.get_channel(app, channel).await? else {
+                        continue;
+                    };
+                    if epochs.len() >= MAX_CACHED {
+                        epochs.clear();
+                    }
+                    epochs.insert(channel, c.epoch.clone());
+                    c.epoch
+                }
+            };
+            let view = crate::model::MessageView {
+                message,
+                user: author,
+            };
+            self.publish(super::message_created_event(&epoch, &view));
+        }
+        Ok(())
     }
 
     /// Validates one message item and resolves its author.
