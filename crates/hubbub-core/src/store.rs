@@ -300,19 +300,24 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<u64>;
 
-    /// Appends messages in the given order, as [`Store::append_message`] would one
-    /// after the other: within a channel their seqs follow the order of `batch`. Each
-    /// message gets its own result (an unknown channel fails that message only). The
-    /// default appends them one by one; backends override it to write big batches in
-    /// few transactions.
+    /// Appends messages in the given order, as [`Store::append_message_with`] would
+    /// one after the other: within a channel their seqs follow the order of `batch`.
+    /// Each message gets its own result (an unknown channel fails that message only),
+    /// and its extras are written with it. The default appends them one by one;
+    /// backends override it to write big batches in few transactions.
     async fn append_messages(
         &self,
         app: AppId,
-        batch: Vec<NewMessage>,
+        batch: Vec<(NewMessage, MessageExtras)>,
     ) -> Result<Vec<Result<Appended>>> {
         let mut results = Vec::with_capacity(batch.len());
-        for new in batch {
-            match self.append_message(app, new).await {
+        for (new, extras) in batch {
+            let appended = if extras.is_empty() {
+                self.append_message(app, new).await
+            } else {
+                self.append_message_with(app, new, extras).await
+            };
+            match appended {
                 Err(e @ (crate::Error::Unavailable(_) | crate::Error::Internal(_))) => {
                     return Err(e);
                 }

@@ -674,16 +674,16 @@ impl Store for SqliteStore {
     async fn append_messages(
         &self,
         app: AppId,
-        batch: Vec<NewMessage>,
+        batch: Vec<(NewMessage, MessageExtras)>,
     ) -> Result<Vec<Result<Appended>>> {
         let mut commands = Vec::with_capacity(batch.len());
         let mut answers = Vec::with_capacity(batch.len());
-        for new in batch {
+        for (new, extras) in batch {
             let (reply, answer) = oneshot::channel();
             commands.push(AppendCommand {
                 app,
                 new,
-                extras: None,
+                extras: (!extras.is_empty()).then(|| Box::new(extras)),
                 reply,
             });
             answers.push(answer);

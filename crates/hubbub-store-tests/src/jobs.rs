@@ -7,8 +7,8 @@ use futures::future::join_all;
 use hubbub_core::Error;
 use hubbub_core::ids::{ChannelId, JobId, MessageId, UserId};
 use hubbub_core::model::{
-    JobFile, JobFilter, JobItemError, JobKind, JobProgress, JobState, JobUpdate, NewJob,
-    NewMessage, now,
+    JobFile, JobFilter, JobItemError, JobKind, JobProgress, JobState, JobUpdate, Mention,
+    MentionTarget, MessageExtras, NewJob, NewMessage, now,
 };
 use hubbub_core::paging::{PageRequest, SortField};
 use hubbub_core::store::Store;
@@ -342,8 +342,23 @@ pub async fn append_messages_keeps_order_and_isolates_failures(store: Arc<dyn St
     batch.push(keyed.clone());
     batch.push(keyed);
 
+    let plain = |m: NewMessage| (m, MessageExtras::default());
+    let mut batch: Vec<(NewMessage, MessageExtras)> = batch.into_iter().map(plain).collect();
+    // Extras are written with their message.
+    let mention = Mention {
+        target: MentionTarget::User {
+            user: Box::new(u.clone()),
+        },
+        tag: "@u".into(),
+        start_position: 0,
+        end_position: 2,
+    };
+    batch[5].1.mentions.push(mention.clone());
     let results = s.append_messages(a, batch).await.expect("batch");
     assert_eq!(results.len(), 604);
+    let with_mention = results[5].as_ref().expect("appended").message.id;
+    let stored = s.get_message(a, with_mention).await.unwrap().unwrap();
+    assert_eq!(stored.message.mentions, vec![mention]);
     assert!(
         matches!(results[10], Err(Error::NotFound { .. })),
         "{:?}",
@@ -394,9 +409,9 @@ pub async fn append_messages_keeps_order_and_isolates_failures(store: Arc<dyn St
 
     // Two batches sent concurrently each keep their own order.
     let e = channel(s, a, "three", &[]).await;
-    let batch = |tag: &'static str| -> Vec<NewMessage> {
+    let batch = |tag: &'static str| -> Vec<(NewMessage, MessageExtras)> {
         (0..300)
-            .map(|i| text(e.id, None, &format!("{tag}{i}")))
+            .map(|i| plain(text(e.id, None, &format!("{tag}{i}"))))
             .collect()
     };
     let both = join_all([

@@ -26,8 +26,8 @@ use super::{CreateChannel, CreateUser};
 use crate::error::{Error, Result};
 use crate::ids::{AppId, ChannelId, JobId};
 use crate::model::{
-    ChannelKind, Job, JobItemError, JobKind, JobProgress, Message, NewMessage, Timestamp, User,
-    UserKind,
+    Channel, ChannelKind, Job, JobItemError, JobKind, JobProgress, Message, MessageContent,
+    MessageExtras, NewMessage, Timestamp, User, UserKind,
 };
 use crate::names::{ExternalUrl, IdempotencyKey, Properties, UserName};
 use chrono::SubsecRound;
@@ -202,7 +202,7 @@ type Chunk<T> = Vec<(u64, std::result::Result<T, String>)>;
 /// A chunk of messages ready to append, with what each needs afterwards (its item
 /// index, channel and author), and the items that already failed.
 struct Prepared {
-    news: Vec<NewMessage>,
+    news: Vec<(NewMessage, MessageExtras)>,
     meta: Vec<(u64, ChannelId, Option<User>)>,
     failures: Vec<JobItemError>,
 }
@@ -751,11 +751,14 @@ impl Engine {
     ) -> Result<()> {
         let app = actor.app();
         let mut authors: HashMap<String, Option<User>> = HashMap::new();
-        let mut epochs: HashMap<ChannelId, String> = HashMap::new();
+        let mut channels: HashMap<ChannelId, Option<Channel>> = HashMap::new();
         let batch = self.jobs.config.batch_size.max(1);
         let (mut rx, reader) = spawn_reader::<MessageItem>(path.to_owned(), batch);
         let mut current = match rx.recv().await {
-            Some(items) => Some(self.prepare_chunk(app, items, &mut authors).await?),
+            Some(items) => Some(
+                self.prepare_chunk(app, items, &mut authors, &mut channels)
+                    .await?,
+            ),
             None => None,
         };
         let mut to_publish: Vec<(Option<User>, Message)> = Vec::new();
@@ -767,10 +770,13 @@ impl Engine {
         {
             let append = self.store.append_messages(app, news);
             let ahead = async {
-                self.publish_imported(app, std::mem::take(&mut to_publish), &mut epochs)
+                self.publish_imported(app, std::mem::take(&mut to_publish), &mut channels)
                     .await?;
                 match rx.recv().await {
-                    Some(items) => self.prepare_chunk(app, items, &mut authors).await.map(Some),
+                    Some(items) => self
+                        .prepare_chunk(app, items, &mut authors, &mut channels)
+                        .await
+                        .map(Some),
                     None => Ok(None),
                 }
             };
@@ -801,7 +807,8 @@ impl Engine {
             tracker.failed(failures);
             tracker.step().await?;
         }
-        self.publish_imported(app, to_publish, &mut epochs).await?;
+        self.publish_imported(app, to_publish, &mut channels)
+            .await?;
         match reader.await {
             Ok(Ok(count)) => {
                 tracker.set_total(count);
@@ -818,6 +825,7 @@ impl Engine {
         app: AppId,
         items: Chunk<MessageItem>,
         authors: &mut HashMap<String, Option<User>>,
+        channels: &mut HashMap<ChannelId, Option<Channel>>,
     ) -> Result<Prepared> {
         let mut prepared = Prepared {
             news: Vec::with_capacity(items.len()),
@@ -826,13 +834,13 @@ impl Engine {
         };
         for (index, decoded) in items {
             let outcome = match decoded {
-                Ok(item) => self.prepare_message(app, item, authors).await,
+                Ok(item) => self.prepare_message(app, item, authors, channels).await,
                 Err(reason) => Err(ItemError::Item(reason)),
             };
             match outcome {
-                Ok((new, author)) => {
+                Ok((new, extras, author)) => {
                     prepared.meta.push((index, new.channel_id, author));
-                    prepared.news.push(new);
+                    prepared.news.push((new, extras));
                 }
                 Err(ItemError::Item(reason)) => {
                     prepared.failures.push(JobItemError { index, reason })
@@ -848,23 +856,16 @@ impl Engine {
         &self,
         app: AppId,
         messages: Vec<(Option<User>, Message)>,
-        epochs: &mut HashMap<ChannelId, String>,
+        channels: &mut HashMap<ChannelId, Option<Channel>>,
     ) -> Result<()> {
         for (author, message) in messages {
-            let channel = message.channel_id;
-            let epoch = match epochs.get(&channel) {
-                Some(e) => e.clone(),
-                None => {
-                    let Some(c) = self.store.get_channel(app, channel).await? else {
-                        continue;
-                    };
-                    if epochs.len() >= MAX_CACHED {
-                        epochs.clear();
-                    }
-                    epochs.insert(channel, c.epoch.clone());
-                    c.epoch
-                }
+            let Some(channel) = self
+                .cached_channel(app, message.channel_id, channels)
+                .await?
+            else {
+                continue;
             };
+            let epoch = channel.epoch.clone();
             let view = crate::model::MessageView {
                 message,
                 user: author,
@@ -874,13 +875,33 @@ impl Engine {
         Ok(())
     }
 
+    /// A channel as an import remembers it (a channel's epoch and name do not change
+    /// during an import; its position is not read from here).
+    async fn cached_channel(
+        &self,
+        app: AppId,
+        id: ChannelId,
+        channels: &mut HashMap<ChannelId, Option<Channel>>,
+    ) -> Result<Option<Channel>> {
+        if let Some(found) = channels.get(&id) {
+            return Ok(found.clone());
+        }
+        if channels.len() >= MAX_CACHED {
+            channels.clear();
+        }
+        let found = self.store.get_channel(app, id).await?;
+        channels.insert(id, found.clone());
+        Ok(found)
+    }
+
     /// Validates one message item and resolves its author.
     async fn prepare_message(
         &self,
         app: AppId,
         item: MessageItem,
         authors: &mut HashMap<String, Option<User>>,
-    ) -> std::result::Result<(NewMessage, Option<User>), ItemError> {
+        channels: &mut HashMap<ChannelId, Option<Channel>>,
+    ) -> std::result::Result<(NewMessage, MessageExtras, Option<User>), ItemError> {
         let kind = match item.kind.as_deref() {
             Some(k) => k.to_ascii_uppercase(),
             None => match (item.user.is_some(), item.file.is_some()) {
@@ -953,6 +974,21 @@ impl Engine {
         }
         let properties = Properties::parse("properties", properties(item.properties))?;
         let idempotency_key = parse_key(item.idempotency_key.as_deref())?;
+        // Mentions are parsed as for a send; imported history notifies nobody.
+        let mentions = match (
+            &content,
+            self.cached_channel(app, ChannelId(item.channel_id), channels)
+                .await?,
+        ) {
+            (MessageContent::Text { body }, Some(channel)) => {
+                self.find_mentions(&channel, body.as_str()).await?
+            }
+            _ => Vec::new(),
+        };
+        let extras = MessageExtras {
+            mentions,
+            notifications: Vec::new(),
+        };
         let new = NewMessage {
             channel_id: ChannelId(item.channel_id),
             user_id: author.as_ref().map(|u| u.id),
@@ -964,7 +1000,7 @@ impl Engine {
             idempotency_key,
             created_at: item.created_time.map(|t| t.trunc_subsecs(6)),
         };
-        Ok((new, author))
+        Ok((new, extras, author))
     }
 }
 

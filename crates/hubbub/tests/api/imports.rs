@@ -670,3 +670,37 @@ async fn the_unprefixed_paths_work_too() {
     assert_eq!(done["state"], "FINISHED");
     assert_eq!(done["progress"]["total"], 0);
 }
+
+#[tokio::test]
+async fn imported_messages_carry_their_mentions() {
+    let app = spawn_app().await;
+    app.create_user("sam").await;
+    app.create_user("tia").await;
+    let room = id(&app.create_channel("room").await);
+    import(
+        &app,
+        "/v1/imports/messages",
+        json!([{"type": "TEXT", "channel_id": room, "user": "sam", "body": "hi @tia and @nobody"}]),
+        "MESSAGE_IMPORT",
+        1,
+        0,
+    )
+    .await;
+    let m = channel_messages(&app, room).await.pop().unwrap();
+    let mentions = m["mentions"].as_array().expect("mentions");
+    assert_eq!(mentions.len(), 1, "{m}");
+    assert_eq!(mentions[0]["tag"], "@tia");
+    assert_eq!(mentions[0]["start_position"], 3);
+    // History does not notify: tia has no notification.
+    let tia = user_named(&app, "tia").await;
+    let notes = ok(app
+        .get(&format!("/v1/users/{}/notifications", id(&tia)))
+        .await)
+    .await;
+    assert!(
+        notes["_embedded"]["notifications"]
+            .as_array()
+            .is_none_or(|n| n.is_empty()),
+        "{notes}"
+    );
+}
