@@ -704,3 +704,33 @@ async fn imported_messages_carry_their_mentions() {
         "{notes}"
     );
 }
+
+#[tokio::test]
+async fn a_job_keeps_the_first_failures_and_counts_them_all() {
+    let app = spawn_app_with(|c| c.imports.max_errors = 2).await;
+    let items: Vec<Value> = (0..300)
+        .map(|i| {
+            if i % 50 == 7 {
+                json!({"name": "", "display_name": "bad"})
+            } else {
+                json!({"name": format!("n{i}"), "display_name": "ok", "guest": false, "properties": {}})
+            }
+        })
+        .collect();
+    let done = import(
+        &app,
+        "/v1/imports/users",
+        Value::Array(items),
+        "USER_IMPORT",
+        294,
+        6,
+    )
+    .await;
+    let indexes: Vec<u64> = done["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, [7, 57], "the first failures by index: {done}");
+}

@@ -143,6 +143,11 @@ async fn a_job_whose_process_went_away_is_marked_interrupted() {
         .unwrap()
         .unwrap();
     assert_eq!(still.state, JobState::Pending);
+    // A process shutting down gives up its own jobs at once.
+    app.engine.stop_jobs().await;
+    let stopped = ok(app.get(&format!("/v1/jobs/{}", mine.id.0)).await).await;
+    assert_eq!(stopped["state"], "FAILED");
+    assert_eq!(stopped["failure"], "interrupted");
 }
 
 async fn download(app: &crate::helpers::TestApp, href: &str) -> reqwest::Response {
@@ -276,4 +281,44 @@ async fn users_are_exported_too() {
     ] {
         assert!(first.get(key).is_some(), "{key} in {first}");
     }
+}
+
+#[tokio::test]
+async fn openapi_describes_imports_jobs_and_analytics() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method, operation) in [
+        ("/imports/users", "post", "importUsers"),
+        ("/imports/channels", "post", "importChannels"),
+        (
+            "/imports/channels/{id}/members",
+            "post",
+            "importChannelMembers",
+        ),
+        ("/imports/messages", "post", "importMessages"),
+        ("/jobs", "get", "listJobs"),
+        ("/jobs/{id}", "get", "retrieveJob"),
+        ("/jobs/{id}/file", "get", "downloadJobFile"),
+        ("/analytics/messages", "post", "exportMessageAnalytics"),
+        ("/analytics/users", "post", "exportUserAnalytics"),
+    ] {
+        let op = &paths[path][method];
+        assert_eq!(op["operationId"], operation, "{method} {path}: {op}");
+    }
+    let upload = &paths["/imports/users"]["post"]["requestBody"]["content"];
+    assert!(upload.get("multipart/form-data").is_some(), "{upload}");
+    assert!(
+        paths["/imports/users"]["post"]["responses"]
+            .get("202")
+            .is_some()
+    );
 }
