@@ -68,9 +68,17 @@ rss_before=$(rss)
 
 start=$(date +%s.%N)
 if [ "$VIA" = cli ]; then
-  "$HUBBUB_BIN" import messages "$dir/messages.json" --data-dir "$dir" --json > "$dir/job.json" || true
+  "$HUBBUB_BIN" import messages "$dir/messages.json" --data-dir "$dir" --json > "$dir/job.json" &
+  cli=$!
+  peak_cli=0
+  while kill -0 "$cli" 2>/dev/null; do
+    now=$(awk '/^VmHWM/ {print $2}' "/proc/$cli/status" 2>/dev/null || echo 0)
+    [ "${now:-0}" -gt "$peak_cli" ] && peak_cli=$now
+    sleep 0.5
+  done
+  wait "$cli" || true
   final=$(cat "$dir/job.json")
-  peak_cli="(CLI process: see /usr/bin/time if wanted)"
+  echo "CLI process VmHWM (sampled): ${peak_cli} kB"
 else
   final=$(run_import messages "$dir/messages.json")
 fi

@@ -141,7 +141,13 @@ pub async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let (tx, rx) = watch::channel(JobProgress::default());
     let work = engine.import_file(&actor, kind, &args.file, Some(tx));
-    let progress = Progress::new(Stream::Stdout, "imported", noun);
+    // With --json, standard output carries only the job.
+    let stream = if args.json {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    };
+    let progress = Progress::new(stream, "imported", noun);
     let result = with_progress(&engine, progress, rx, work).await;
     keeper.abort();
     let job = result?.map_err(|e| anyhow!("{e}"))?;
