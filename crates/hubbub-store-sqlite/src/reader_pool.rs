@@ -85,6 +85,26 @@ impl ReaderPool {
 }
 
 impl Reader<'_> {
+    /// Starts a read transaction, so that the queries up to [`Reader::finish`] see one
+    /// snapshot (a page and its total count agree even while the writer commits).
+    pub(crate) async fn begin(&mut self) -> Result<()> {
+        let result = sqlx::query("BEGIN")
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+            .map_err(driver_error::map);
+        self.check(result)
+    }
+
+    /// Ends the read transaction of [`Reader::begin`] and passes `result` through.
+    pub(crate) async fn finish<T>(&mut self, result: Result<T>) -> Result<T> {
+        if sqlx::query("COMMIT").execute(&mut **self).await.is_err() {
+            // Never hand a connection with an open transaction back to the pool.
+            self.retired = true;
+        }
+        self.check(result)
+    }
+
     /// Passes `result` through; an `Unavailable` error retires the connection, so
     /// the slot reconnects on its next use.
     pub(crate) fn check<T>(&mut self, result: Result<T>) -> Result<T> {

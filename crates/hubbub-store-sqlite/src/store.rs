@@ -189,8 +189,9 @@ impl Store for SqliteStore {
 
     async fn list_applications(&self) -> Result<Vec<Application>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = applications::list_applications(&mut *reader).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn get_application(&self, app: AppId) -> Result<Option<Application>> {
@@ -283,8 +284,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<User>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = users::list_users(&mut reader, app, filter, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn update_user(&self, app: AppId, user: UserId, changes: UserChanges) -> Result<User> {
@@ -382,8 +384,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<Channel>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = channels::list_channels(&mut reader, app, filter, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn update_channel(
@@ -447,8 +450,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<User>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = channels::list_role(&mut reader, Role::Member, app, channel, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn list_memberships(
@@ -458,8 +462,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<Membership>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = channels::list_memberships(&mut reader, app, channel, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn direct_members(&self, app: AppId, channel: ChannelId) -> Result<Vec<User>> {
@@ -505,8 +510,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<User>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = channels::list_role(&mut reader, Role::Moderator, app, channel, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     // ----- messages -----------------------------------------------------------------
@@ -536,8 +542,9 @@ impl Store for SqliteStore {
         cursor: &CursorRequest,
     ) -> Result<CursorPage<MessageView>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = messages::list_messages(&mut reader, app, filter, cursor).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn messages_after_seq(
@@ -626,8 +633,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<Job>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = jobs::list_jobs(&mut reader, app, filter, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn update_job(&self, app: AppId, job: JobId, update: JobUpdate) -> Result<Job> {
@@ -794,8 +802,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<ReadReceipt>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = receipts::list_read_receipts(&mut reader, app, message, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn list_unread_summaries(
@@ -804,8 +813,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<UnreadSummary>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = receipts::list_unread_summaries(&mut reader, app, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn list_notifications(
@@ -815,8 +825,9 @@ impl Store for SqliteStore {
         cursor: &NotificationCursor,
     ) -> Result<CursorPage<NotificationView>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = notifications::list_notifications(&mut reader, app, user, cursor).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn create_invite(
@@ -845,8 +856,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<Invite>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = invites::list_invites(&mut reader, app, channel, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn report_message(&self, app: AppId, new: NewReport) -> Result<Report> {
@@ -861,8 +873,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<MessageView>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = reports::list_reported_messages(&mut reader, app, channel, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn start_user_session(&self, app: AppId, new: NewUserSession) -> Result<UserSession> {
@@ -916,8 +929,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<UserSession>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = sessions::list_user_sessions(&mut reader, app, state, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn list_chat_sessions(
@@ -927,8 +941,9 @@ impl Store for SqliteStore {
         page: &PageRequest,
     ) -> Result<Page<ChatSession>> {
         let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
         let result = sessions::list_chat_sessions(&mut reader, app, state, page).await;
-        reader.check(result)
+        reader.finish(result).await
     }
 
     async fn end_active_sessions(&self) -> Result<u64> {
