@@ -223,6 +223,11 @@ pub(crate) async fn update_user(
             set.push_bind_unseparated(properties_to_db(properties)?);
             any = true;
         }
+        if let Some(kind) = changes.kind {
+            set.push("kind = ");
+            set.push_bind_unseparated(kind.as_str());
+            any = true;
+        }
     }
     if any {
         qb.push(" WHERE app_id = ");

@@ -7,6 +7,7 @@
 
 mod applications;
 mod channels;
+mod dialects;
 mod event_payloads;
 mod exports;
 mod imports;
@@ -15,6 +16,7 @@ mod jobs;
 mod keystrokes;
 mod mentions;
 mod messages;
+mod moderation;
 mod notifications;
 mod participants;
 mod realtime;
@@ -26,12 +28,16 @@ mod users;
 
 pub use applications::{IssuedToken, NewApplicationCredentials};
 pub use channels::{ChannelPatch, ChannelView, CreateChannel};
+pub use dialects::{MAX_PASSWORD_CHARS, MAX_TENCENT_ADMINS, MIN_PASSWORD_CHARS};
 pub use exports::{EXPORT_CONTENT_TYPE, ExportKind, export_download_name};
 pub use imports::{ImportKind, check_import_file};
 pub use jobs::{INTERRUPTED, JobsConfig};
 pub use keystrokes::KEYSTROKES_INTERVAL;
 pub use messages::{
     MAX_NESTED_LEVEL, MessagePatch, SendContent, SendMessage, message_summary, message_type,
+};
+pub use moderation::{
+    MAX_RESTRICTION, MAX_RESTRICTION_REASON_BYTES, MAX_ROBOTS_PER_ROOM, Restrict,
 };
 pub use notifications::{MAX_SYSTEM_RECIPIENTS, NotificationEntry};
 pub use realtime::{
