@@ -375,3 +375,170 @@ mod tests {
         assert!(validate_credential(&kitkot).is_ok());
     }
 }
+
+// ----- the dialects' credentials of a user -------------------------------------------
+// Issued here (not in the dialects) so that the CLI (`hubbub token --for ...`) and the
+// dialects' own login flows hand out exactly the same things.
+
+/// PRISM OAuth lifetimes (seed-surfaces 1.3 [P]).
+pub const PRISM_CODE_TTL: Duration = Duration::from_secs(600);
+pub const PRISM_ACCESS_TTL: Duration = Duration::from_secs(3600);
+pub const PRISM_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// A kitkot `session_key` lasts 30 days.
+pub const KITKOT_SESSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Allmine's documented lifetimes: `expiresIn: 3600`, `refreshExpiresIn: 2592000`.
+pub const ALLMINE_ACCESS_TTL: Duration = Duration::from_secs(3600);
+pub const ALLMINE_REFRESH_TTL: Duration = Duration::from_secs(2_592_000);
+
+/// An access/refresh pair (PRISM, Allmine).
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: Duration,
+    pub refresh_expires_in: Duration,
+}
+
+/// Who an Allmine access JWT or a PRISM access token speaks for.
+#[derive(Debug, Clone)]
+pub struct DialectIdentity {
+    pub app: Application,
+    pub user: User,
+}
+
+impl Engine {
+    /// A PRISM access token and refresh token for a user (the end of the OAuth flow).
+    pub async fn issue_prism_tokens(&self, app: AppId, user: UserId) -> Result<TokenPair> {
+        let access_token = self
+            .issue_dialect_token(
+                app,
+                DialectTokenKind::PrismAccess,
+                Some(user),
+                PRISM_ACCESS_TTL,
+                Value::Null,
+            )
+            .await?;
+        let refresh_token = self
+            .issue_dialect_token(
+                app,
+                DialectTokenKind::PrismRefresh,
+                Some(user),
+                PRISM_REFRESH_TTL,
+                Value::Null,
+            )
+            .await?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            expires_in: PRISM_ACCESS_TTL,
+            refresh_expires_in: PRISM_REFRESH_TTL,
+        })
+    }
+
+    /// A kitkot `session_key` for a user.
+    pub async fn issue_kitkot_session(&self, app: AppId, user: UserId) -> Result<String> {
+        self.issue_dialect_token(
+            app,
+            DialectTokenKind::KitkotSession,
+            Some(user),
+            KITKOT_SESSION_TTL,
+            Value::Null,
+        )
+        .await
+    }
+
+    /// The application and user of a stored token of `kind` (PRISM access tokens,
+    /// kitkot session keys). `None` for unknown or expired tokens, or a user since
+    /// deleted.
+    pub async fn authenticate_dialect_token(
+        &self,
+        kind: DialectTokenKind,
+        token: &str,
+    ) -> Result<Option<DialectIdentity>> {
+        if token.is_empty() || token.len() > 512 {
+            return Ok(None);
+        }
+        let Some(found) = self.find_dialect_token(kind, token).await? else {
+            return Ok(None);
+        };
+        self.dialect_identity(found.app_id, found.user_id).await
+    }
+
+    async fn dialect_identity(
+        &self,
+        app: AppId,
+        user: Option<UserId>,
+    ) -> Result<Option<DialectIdentity>> {
+        let Some(user) = user else { return Ok(None) };
+        let (Some(app), Some(user)) = (
+            self.store.get_application(app).await?,
+            self.store.get_user(app, user).await?,
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(DialectIdentity { app, user }))
+    }
+
+    /// An Allmine access JWT (HS256 with the application's Allmine key; `iss` = the
+    /// credential's key, `sub` = the user id, `exp`) and a stored refresh token.
+    pub async fn issue_allmine_tokens(&self, app: AppId, user: UserId) -> Result<TokenPair> {
+        let credential = self
+            .dialect_credential(app, Dialect::Allmine)
+            .await?
+            .ok_or_else(|| Error::not_found("allmine credential"))?;
+        let now = super::realtime::unix_now();
+        let access_token = super::sign_hs256(
+            credential.secret.as_bytes(),
+            &serde_json::json!({
+                "iss": credential.key,
+                "sub": user.0.to_string(),
+                "iat": now,
+                "exp": now + ALLMINE_ACCESS_TTL.as_secs() as i64,
+                "jti": random_token(8),
+            }),
+        );
+        let refresh_token = self
+            .issue_dialect_token(
+                app,
+                DialectTokenKind::AllmineRefresh,
+                Some(user),
+                ALLMINE_REFRESH_TTL,
+                Value::Null,
+            )
+            .await?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            expires_in: ALLMINE_ACCESS_TTL,
+            refresh_expires_in: ALLMINE_REFRESH_TTL,
+        })
+    }
+
+    /// Verifies an Allmine access JWT: issuer known, signature (constant time), not
+    /// expired, user still there. `None` for anything else.
+    pub async fn authenticate_allmine(&self, token: &str) -> Result<Option<DialectIdentity>> {
+        let Ok(jwt) = super::realtime::decode_hs256(token) else {
+            return Ok(None);
+        };
+        let Some(issuer) = jwt.claims.get("iss").and_then(Value::as_str) else {
+            return Ok(None);
+        };
+        let Some((app, credential)) = self.find_dialect_app(Dialect::Allmine, issuer).await? else {
+            return Ok(None);
+        };
+        if !jwt.verify(credential.secret.as_bytes()) {
+            return Ok(None);
+        }
+        let exp = jwt.claims.get("exp").and_then(Value::as_i64);
+        if exp.is_none_or(|exp| exp <= super::realtime::unix_now()) {
+            return Ok(None);
+        }
+        let user = jwt
+            .claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(UserId);
+        self.dialect_identity(app.id, user).await
+    }
+}

@@ -28,7 +28,11 @@ mod users;
 
 pub use applications::{IssuedToken, NewApplicationCredentials};
 pub use channels::{ChannelPatch, ChannelView, CreateChannel};
-pub use dialects::{MAX_PASSWORD_CHARS, MAX_TENCENT_ADMINS, MIN_PASSWORD_CHARS};
+pub use dialects::{
+    ALLMINE_ACCESS_TTL, ALLMINE_REFRESH_TTL, DialectIdentity, KITKOT_SESSION_TTL,
+    MAX_PASSWORD_CHARS, MAX_TENCENT_ADMINS, MIN_PASSWORD_CHARS, PRISM_ACCESS_TTL, PRISM_CODE_TTL,
+    PRISM_REFRESH_TTL, TokenPair,
+};
 pub use exports::{EXPORT_CONTENT_TYPE, ExportKind, export_download_name};
 pub use imports::{ImportKind, check_import_file};
 pub use jobs::{INTERRUPTED, JobsConfig};
