@@ -14,6 +14,7 @@ mod imports;
 mod invites;
 mod jobs;
 mod keystrokes;
+mod live;
 mod mentions;
 mod messages;
 mod moderation;
@@ -37,6 +38,7 @@ pub use exports::{EXPORT_CONTENT_TYPE, ExportKind, export_download_name};
 pub use imports::{ImportKind, check_import_file};
 pub use jobs::{INTERRUPTED, JobsConfig};
 pub use keystrokes::KEYSTROKES_INTERVAL;
+pub use live::{CounterDelta, LivePatch, MAX_LIVE_TITLE_CHARS};
 pub use messages::{
     MAX_NESTED_LEVEL, MessagePatch, SendContent, SendMessage, message_summary, message_type,
 };
@@ -110,6 +112,8 @@ pub struct Engine {
     online: Arc<sessions::OnlineUsers>,
     /// Settings and runner id of this process's imports and exports.
     jobs: jobs::JobsRuntime,
+    /// Serialises read-modify-write updates of live attributes and counters.
+    live_updates: tokio::sync::Mutex<()>,
 }
 
 impl Engine {
@@ -121,6 +125,7 @@ impl Engine {
             typing: Default::default(),
             online: Default::default(),
             jobs: jobs::JobsRuntime::new(JobsConfig::default()),
+            live_updates: Default::default(),
         }
     }
 
