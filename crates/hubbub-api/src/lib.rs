@@ -8,10 +8,13 @@
 //! * [`ops`] — `/healthz`, `/readyz`, `/metrics`.
 //! * [`gateway`] — realtime: the Centrifugo client protocol over WebSocket
 //!   (`/connection/websocket`), SSE (`/connection/sse`) and connection tokens.
+//! * [`dialects`] — PRISM Live Studio, kitkot (TikTok-LIVE), Allmine and Tencent
+//!   live rooms.
 //! * [`docs`] — `/openapi.json` (generated from the handlers) and `/docs`.
 //!
 //! Depends on hubbub-core and axum; never on a store or broker crate.
 
+pub mod dialects;
 pub mod docs;
 pub mod gateway;
 pub mod metrics;
@@ -37,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(connections)
         .merge(platform.clone())
         .nest("/v1", platform)
+        .merge(dialects::router())
         .merge(docs::router(openapi))
         .fallback(platform::error::fallback_not_found)
         .method_not_allowed_fallback(platform::error::fallback_method_not_allowed)

@@ -20,6 +20,13 @@ pub enum EventType {
     MemberRemoved,
     ModeratorAdded,
     ModeratorRemoved,
+    /// A user was banned or muted in the channel (or the restriction replaced).
+    UserRestricted,
+    /// A ban or mute was lifted.
+    UserUnrestricted,
+    /// A robot (bot user) joined or left the room.
+    RobotAdded,
+    RobotRemoved,
     /// A custom event sent through `POST /channels/{id}/events`.
     Custom,
     Keystrokes,
@@ -37,6 +44,10 @@ impl EventType {
             EventType::MemberRemoved => "member.removed",
             EventType::ModeratorAdded => "moderator.added",
             EventType::ModeratorRemoved => "moderator.removed",
+            EventType::UserRestricted => "user.restricted",
+            EventType::UserUnrestricted => "user.unrestricted",
+            EventType::RobotAdded => "robot.added",
+            EventType::RobotRemoved => "robot.removed",
             EventType::Custom => "channel.event",
             EventType::Keystrokes => "keystrokes",
         }

@@ -12,7 +12,8 @@
 //! * Methods appear below, and in every backend, in this order: health, applications,
 //!   access tokens, users, user secrets, channels, members, moderators, messages,
 //!   read state, jobs, then threads, receipts, notifications, sessions, reports and
-//!   invites.
+//!   invites, then moderation (restrictions, robots), dialect credentials, dialect
+//!   tokens and user passwords.
 //!
 //! [`Error::Conflict`]: crate::Error::Conflict
 //! [`Error::Unavailable`]: crate::Error::Unavailable
@@ -483,4 +484,125 @@ pub trait Store: Send + Sync + 'static {
     /// Ends every ACTIVE user and chat session of every application (operators: at
     /// start, since no connection survives a restart). Returns the user sessions ended.
     async fn end_active_sessions(&self) -> Result<u64>;
+
+    // ----- moderation: restrictions and robots --------------------------------------
+    // Bans and mutes are rows with an optional end; a lapsed one is ignored by every
+    // read (and replaced by the next `set_restriction`), so no sweeper is needed.
+
+    /// Bans or mutes a user in a channel, replacing any restriction of that kind the
+    /// user already has there. `NotFound` if the channel or user does not exist.
+    async fn set_restriction(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        new: NewRestriction,
+    ) -> Result<Restriction>;
+
+    /// Lifts a restriction. Returns whether one (in force or lapsed) was removed.
+    /// `NotFound` if the channel does not exist.
+    async fn lift_restriction(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        kind: RestrictionKind,
+    ) -> Result<bool>;
+
+    /// The user's restrictions in the channel that are in force at `now`.
+    async fn active_restrictions(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Vec<Restriction>>;
+
+    /// The channel's restrictions of `kind` in force at `now`, oldest first, paged.
+    async fn list_restrictions(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        kind: RestrictionKind,
+        now: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<Restriction>>;
+
+    /// Makes a user a robot of the channel, unless the channel already has `max`
+    /// robots (`Conflict`). A no-op returning `false` if the user is one already.
+    /// `NotFound` if the channel or user does not exist.
+    async fn add_robot(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        max: usize,
+    ) -> Result<bool>;
+
+    /// Returns whether the user was a robot of the channel.
+    async fn remove_robot(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<bool>;
+
+    /// The channel's robots in the order they were added.
+    async fn list_robots(&self, app: AppId, channel: ChannelId) -> Result<Vec<User>>;
+
+    // ----- dialect credentials --------------------------------------------------------
+
+    /// Sets the application's credential for `credential.dialect`, replacing the old
+    /// one. `Conflict` if another application holds the same key for that dialect.
+    async fn put_dialect_credential(&self, app: AppId, credential: DialectCredential)
+    -> Result<()>;
+
+    /// Every dialect credential of the application.
+    async fn list_dialect_credentials(&self, app: AppId) -> Result<Vec<DialectCredential>>;
+
+    /// The application holding `key` for `dialect`, with that credential.
+    async fn find_dialect_credential(
+        &self,
+        dialect: Dialect,
+        key: &str,
+    ) -> Result<Option<(AppId, DialectCredential)>>;
+
+    // ----- dialect tokens -------------------------------------------------------------
+
+    /// Stores a token. `Conflict` if its hash is already stored.
+    async fn insert_dialect_token(&self, token: DialectToken) -> Result<()>;
+
+    /// The unexpired token of `kind` with this hash.
+    async fn find_dialect_token(
+        &self,
+        kind: DialectTokenKind,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<DialectToken>>;
+
+    /// Removes and returns the unexpired token of `kind` with this hash, atomically:
+    /// of two concurrent takes of one token, exactly one gets it (single-use codes,
+    /// rotated refresh tokens).
+    async fn take_dialect_token(
+        &self,
+        kind: DialectTokenKind,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<DialectToken>>;
+
+    /// Removes every token of the given kinds held by a user (logout). Returns how many.
+    async fn revoke_dialect_tokens(
+        &self,
+        app: AppId,
+        user: UserId,
+        kinds: &[DialectTokenKind],
+    ) -> Result<u64>;
+
+    // ----- user passwords ---------------------------------------------------------------
+
+    /// Sets (or with `None` clears) the user's password hash. `NotFound` if the user
+    /// does not exist.
+    async fn set_user_password(
+        &self,
+        app: AppId,
+        user: UserId,
+        password_hash: Option<String>,
+    ) -> Result<()>;
+
+    /// The user's password hash, if any.
+    async fn get_user_password(&self, app: AppId, user: UserId) -> Result<Option<String>>;
 }

@@ -2,12 +2,13 @@
 //! the reader pool, writes sent to the writer task. Methods follow the trait's order.
 
 use crate::driver_error;
+use crate::group_commit::moderation::ModerationOp;
 use crate::group_commit::{AppendCommand, ChatOp, Command, Counters, JobOp, Op, Reply, Writer};
 use crate::options::{Durability, SqliteOptions};
 use crate::queries::channels::Role;
 use crate::queries::{
-    applications, channels, invites, jobs, messages, notifications, receipts, reports, sessions,
-    users,
+    applications, channels, invites, jobs, messages, moderation, notifications, receipts, reports,
+    sessions, users,
 };
 use crate::read_cache::ReadCache;
 use crate::reader_pool::ReaderPool;
@@ -949,5 +950,219 @@ impl Store for SqliteStore {
     async fn end_active_sessions(&self) -> Result<u64> {
         self.op(|reply| Op::Chat(ChatOp::EndActiveSessions { reply }))
             .await
+    }
+
+    // ----- moderation: restrictions and robots --------------------------------------
+
+    async fn set_restriction(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        new: NewRestriction,
+    ) -> Result<Restriction> {
+        self.op(|reply| {
+            Op::Moderation(ModerationOp::SetRestriction {
+                app,
+                channel,
+                new,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn lift_restriction(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        kind: RestrictionKind,
+    ) -> Result<bool> {
+        self.op(|reply| {
+            Op::Moderation(ModerationOp::LiftRestriction {
+                app,
+                channel,
+                user,
+                kind,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn active_restrictions(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Vec<Restriction>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = moderation::active_restrictions(&mut *reader, app, channel, user, now).await;
+        reader.check(result)
+    }
+
+    async fn list_restrictions(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        kind: RestrictionKind,
+        now: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<Restriction>> {
+        let mut reader = self.readers.acquire().await?;
+        reader.begin().await?;
+        let result =
+            moderation::list_restrictions(&mut reader, app, channel, kind, now, page).await;
+        reader.finish(result).await
+    }
+
+    async fn add_robot(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        max: usize,
+    ) -> Result<bool> {
+        self.op(|reply| {
+            Op::Moderation(ModerationOp::AddRobot {
+                app,
+                channel,
+                user,
+                max,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn remove_robot(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<bool> {
+        self.op(|reply| {
+            Op::Moderation(ModerationOp::RemoveRobot {
+                app,
+                channel,
+                user,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn list_robots(&self, app: AppId, channel: ChannelId) -> Result<Vec<User>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = moderation::list_robots(&mut *reader, app, channel).await;
+        reader.check(result)
+    }
+
+    // ----- dialect credentials --------------------------------------------------------
+
+    async fn put_dialect_credential(
+        &self,
+        app: AppId,
+        credential: DialectCredential,
+    ) -> Result<()> {
+        self.op(|reply| {
+            Op::Moderation(ModerationOp::PutDialectCredential {
+                app,
+                credential,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn list_dialect_credentials(&self, app: AppId) -> Result<Vec<DialectCredential>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = moderation::list_dialect_credentials(&mut *reader, app).await;
+        reader.check(result)
+    }
+
+    async fn find_dialect_credential(
+        &self,
+        dialect: Dialect,
+        key: &str,
+    ) -> Result<Option<(AppId, DialectCredential)>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = moderation::find_dialect_credential(&mut *reader, dialect, key).await;
+        reader.check(result)
+    }
+
+    // ----- dialect tokens -------------------------------------------------------------
+
+    async fn insert_dialect_token(&self, token: DialectToken) -> Result<()> {
+        self.op(|reply| Op::Moderation(ModerationOp::InsertDialectToken { token, reply }))
+            .await
+    }
+
+    async fn find_dialect_token(
+        &self,
+        kind: DialectTokenKind,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<DialectToken>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = moderation::find_dialect_token(&mut *reader, kind, token_hash, now).await;
+        reader.check(result)
+    }
+
+    async fn take_dialect_token(
+        &self,
+        kind: DialectTokenKind,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<DialectToken>> {
+        let token_hash = token_hash.to_owned();
+        self.op(|reply| {
+            Op::Moderation(ModerationOp::TakeDialectToken {
+                kind,
+                token_hash,
+                now,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn revoke_dialect_tokens(
+        &self,
+        app: AppId,
+        user: UserId,
+        kinds: &[DialectTokenKind],
+    ) -> Result<u64> {
+        let kinds = kinds.to_vec();
+        self.op(|reply| {
+            Op::Moderation(ModerationOp::RevokeDialectTokens {
+                app,
+                user,
+                kinds,
+                reply,
+            })
+        })
+        .await
+    }
+
+    // ----- user passwords ---------------------------------------------------------------
+
+    async fn set_user_password(
+        &self,
+        app: AppId,
+        user: UserId,
+        password_hash: Option<String>,
+    ) -> Result<()> {
+        self.op(|reply| {
+            Op::Moderation(ModerationOp::SetUserPassword {
+                app,
+                user,
+                password_hash,
+                reply,
+            })
+        })
+        .await
+    }
+
+    async fn get_user_password(&self, app: AppId, user: UserId) -> Result<Option<String>> {
+        let mut reader = self.readers.acquire().await?;
+        let result = moderation::get_user_password(&mut *reader, app, user).await;
+        reader.check(result)
     }
 }

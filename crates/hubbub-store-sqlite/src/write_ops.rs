@@ -3,7 +3,7 @@
 //! They read through the same connection, so they see the batch's earlier writes.
 
 use crate::driver_error;
-use crate::group_commit::chat;
+use crate::group_commit::{chat, moderation};
 use crate::queries::applications::get_application;
 use crate::queries::channels::{Role, channel_exists};
 use crate::queries::messages::get_message_view;
@@ -223,6 +223,11 @@ pub(crate) async fn update_user(
             set.push_bind_unseparated(properties_to_db(properties)?);
             any = true;
         }
+        if let Some(kind) = changes.kind {
+            set.push("kind = ");
+            set.push_bind_unseparated(kind.as_str());
+            any = true;
+        }
     }
     if any {
         qb.push(" WHERE app_id = ");
@@ -249,6 +254,7 @@ pub(crate) async fn delete_user(
 ) -> Result<()> {
     require_user(conn, app, user).await?;
     chat::user_deleted(conn, app, user).await?;
+    moderation::user_deleted(conn, app, user).await?;
     for sql in [
         "DELETE FROM channel_members WHERE app_id = ? AND user_id = ?",
         "DELETE FROM channel_moderators WHERE app_id = ? AND user_id = ?",
@@ -436,6 +442,7 @@ pub(crate) async fn delete_channel(
 ) -> Result<()> {
     require_channel(conn, app, channel).await?;
     chat::channel_deleted(conn, app, channel).await?;
+    moderation::channel_deleted(conn, app, channel).await?;
     for sql in [
         "DELETE FROM messages WHERE app_id = ? AND channel_id = ?",
         "DELETE FROM read_marks WHERE app_id = ? AND channel_id = ?",

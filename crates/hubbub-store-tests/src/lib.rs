@@ -29,6 +29,7 @@ mod jobs;
 mod messages;
 mod moderation;
 mod receipts;
+mod restrictions;
 mod sessions;
 mod threads;
 mod users;
@@ -40,6 +41,7 @@ pub use jobs::*;
 pub use messages::*;
 pub use moderation::*;
 pub use receipts::*;
+pub use restrictions::*;
 pub use sessions::*;
 pub use threads::*;
 pub use users::*;
@@ -197,4 +199,11 @@ suite!($
     sessions_start_end_and_list_by_state,
     end_active_sessions_ends_every_application,
     tenant_isolation_of_sessions,
+    // moderation, dialect credentials and tokens, passwords
+    restrictions_set_replace_lapse_and_lift,
+    restrictions_page_in_order_and_leave_with_their_user,
+    robots_are_capped_ordered_and_removable,
+    dialect_credentials_are_unique_per_dialect,
+    dialect_tokens_find_take_once_expire_and_revoke,
+    user_passwords_set_clear_and_stay_private,
 );

@@ -145,6 +145,21 @@ pub async fn update_user_changes_only_given_fields(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(unchanged, cleared);
+
+    assert_eq!(cleared.kind, hubbub_core::model::UserKind::Person);
+    let bot = s
+        .update_user(
+            a,
+            u.id,
+            UserChanges {
+                kind: Some(hubbub_core::model::UserKind::Bot),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(bot.kind, hubbub_core::model::UserKind::Bot);
+    assert_eq!(bot.display_name, cleared.display_name);
 }
 
 pub async fn missing_users_are_not_found(store: Arc<dyn Store>) {

@@ -1,5 +1,6 @@
 //! The command line. Operators and tests script these names, so they are stable:
-//! `serve` (the default), `app create|list`, `config example|check`, `token`,
+//! `serve` (the default), `app create|list|credentials`, `user password`,
+//! `config example|check`, `token [--for prism|kitkot|allmine|realtime]`,
 //! `import users|channels|members|messages`, `export messages|users`.
 
 use crate::config::{self, Config, Overrides};
@@ -48,10 +49,15 @@ pub enum Command {
     /// Manage applications (tenants).
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage users' passwords for the live dialects' logins.
+    #[command(subcommand)]
+    User(crate::operators::UserCommand),
     /// Show or check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Print a realtime connection token (HS256 JWT: sub = user, iss = client_id, exp).
+    /// Print a user credential: a realtime connection token (HS256 JWT: sub = user,
+    /// iss = client_id, exp) by default, or a PRISM access token, a kitkot
+    /// session_key or an Allmine access JWT (--for).
     Token(TokenArgs),
     /// Import users, channels, channel members or messages from a JSON array file
     /// (ChatKitty import models), with progress; recorded as a job.
@@ -68,9 +74,12 @@ pub struct TokenArgs {
     /// The user name (the `sub` claim); empty for an anonymous viewer.
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub user: String,
-    /// Lifetime in seconds.
+    /// Lifetime in seconds (realtime tokens; the dialects' tokens have their own).
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub ttl: u64,
+    /// Which credential to print.
+    #[arg(long = "for", value_enum, default_value = "realtime")]
+    pub kind: crate::operators::TokenKind,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +97,9 @@ pub enum AppCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show, rotate or set an application's live-dialect credentials (PRISM,
+    /// kitkot, Allmine, Tencent).
+    Credentials(crate::operators::CredentialsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,19 +188,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::App(AppCommand::Credentials(args)) => {
+            let config = load(&cli.global)?;
+            let engine = startup::engine(&config, startup::open_store(&config).await?);
+            crate::operators::credentials(&engine, args).await
+        }
+        Command::User(crate::operators::UserCommand::Password(args)) => {
+            let config = load(&cli.global)?;
+            let engine = startup::engine(&config, startup::open_store(&config).await?);
+            crate::operators::password(&engine, args).await
+        }
         Command::Token(args) => {
             let config = load(&cli.global)?;
             let engine = startup::engine(&config, startup::open_store(&config).await?);
-            let (token, _) = engine
-                .mint_realtime_token(
-                    &args.app,
-                    &args.user,
-                    std::time::Duration::from_secs(args.ttl),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("{token}");
-            Ok(())
+            crate::operators::token(
+                &engine,
+                &args.app,
+                &args.user,
+                std::time::Duration::from_secs(args.ttl),
+                args.kind,
+            )
+            .await
         }
         Command::Import(args) => crate::transfer::import(&load(&cli.global)?, args).await,
         Command::Export(args) => crate::transfer::export(&load(&cli.global)?, args).await,
@@ -212,6 +232,7 @@ fn credentials_json(created: &hubbub_core::engine::NewApplicationCredentials) ->
         "client_id": app.client_id,
         "client_secret": created.client_secret.0,
         "realtime_signing_secret": created.signing_secret.0,
+        "dialects": crate::operators::dialects_json(&created.dialects),
         "created_time": app.created_at,
     })
 }
@@ -231,9 +252,12 @@ fn print_credentials(created: &hubbub_core::engine::NewApplicationCredentials, b
         "  realtime_signing_secret: {}",
         created.signing_secret.0
     );
+    let _ = writeln!(out, "  live dialects:");
+    crate::operators::print_dialects(&mut out, &created.dialects);
     let _ = writeln!(
         out,
-        "The secrets are shown only now; keep them somewhere safe."
+        "The client secret is shown only now; keep it somewhere safe \
+         (`hubbub app credentials` shows the dialects' again)."
     );
     if let Some(base) = base {
         let _ = writeln!(out, "\nTry it:");

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod operators;
 pub mod progress;
 pub mod startup;
 pub mod telemetry;

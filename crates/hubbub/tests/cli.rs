@@ -196,3 +196,224 @@ fn config_example_and_check() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("HUBBUB_LISTEN"));
 }
+
+fn run_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = hubbub()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn dialect_credentials_passwords_and_tokens_of_every_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let created: Value = serde_json::from_str(&run_ok(&[
+        "app",
+        "create",
+        "--name",
+        "live",
+        "--json",
+        "--data-dir",
+        data,
+    ]))
+    .unwrap();
+    let client_id = created["client_id"].as_str().unwrap();
+    let dialects = &created["dialects"];
+    assert!(
+        dialects["prism"]["client_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("prism_")
+    );
+    assert_eq!(
+        dialects["prism"]["client_secret"].as_str().unwrap().len(),
+        64
+    );
+    assert!(
+        dialects["kitkot"]["api_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("kk_")
+    );
+    assert!(
+        !dialects["allmine"]["jwt_secret"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(dialects["tencent"]["sdkappid"].as_u64().unwrap() >= 1_400_000_000);
+    assert_eq!(
+        dialects["tencent"]["admins"],
+        serde_json::json!(["administrator"])
+    );
+
+    // The same credentials are shown again; set values replace generated ones.
+    let shown: Value = serde_json::from_str(&run_ok(&[
+        "app",
+        "credentials",
+        "--app",
+        client_id,
+        "--json",
+        "--data-dir",
+        data,
+    ]))
+    .unwrap();
+    assert_eq!(&shown, dialects);
+    let set: Value = serde_json::from_str(&run_ok(&[
+        "app",
+        "credentials",
+        "--app",
+        client_id,
+        "--tencent-sdkappid",
+        "1400000000",
+        "--tencent-key",
+        "hubbub-test-key",
+        "--tencent-admins",
+        "administrator,ops",
+        "--rotate",
+        "kitkot",
+        "--json",
+        "--data-dir",
+        data,
+    ]))
+    .unwrap();
+    assert_eq!(
+        set["tencent"],
+        serde_json::json!({"sdkappid": 1400000000u64, "key": "hubbub-test-key", "admins": ["administrator", "ops"]})
+    );
+    assert_ne!(set["kitkot"]["api_key"], dialects["kitkot"]["api_key"]);
+    assert_eq!(set["prism"], dialects["prism"], "untouched dialects stay");
+    // Bad values are refused and change nothing.
+    let bad = hubbub()
+        .args([
+            "app",
+            "credentials",
+            "--app",
+            client_id,
+            "--tencent-sdkappid",
+            "0",
+            "--data-dir",
+            data,
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("SDKAppID"));
+
+    // Passwords: read from stdin; too short is refused; --create makes the user.
+    let short = run_with_stdin(
+        &[
+            "user",
+            "password",
+            "--app",
+            client_id,
+            "--user",
+            "jane",
+            "--create",
+            "--data-dir",
+            data,
+        ],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("password"));
+    let ok = run_with_stdin(
+        &[
+            "user",
+            "password",
+            "--app",
+            client_id,
+            "--user",
+            "jane",
+            "--create",
+            "--data-dir",
+            data,
+        ],
+        "correct horse battery\n",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let missing = run_with_stdin(
+        &[
+            "user",
+            "password",
+            "--app",
+            client_id,
+            "--user",
+            "nobody",
+            "--data-dir",
+            data,
+        ],
+        "correct horse battery\n",
+    );
+    assert!(!missing.status.success());
+
+    // Tokens of every kind for jane.
+    let realtime = run_ok(&[
+        "token",
+        "--app",
+        client_id,
+        "--user",
+        "jane",
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(realtime.trim().split('.').count(), 3, "a JWT: {realtime}");
+    let allmine = run_ok(&[
+        "token",
+        "--app",
+        client_id,
+        "--user",
+        "jane",
+        "--for",
+        "allmine",
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(allmine.trim().split('.').count(), 3, "a JWT: {allmine}");
+    assert_ne!(allmine.trim(), realtime.trim());
+    for kind in ["prism", "kitkot"] {
+        let token = run_ok(&[
+            "token",
+            "--app",
+            client_id,
+            "--user",
+            "jane",
+            "--for",
+            kind,
+            "--data-dir",
+            data,
+        ]);
+        assert_eq!(token.trim().len(), 64, "{kind}: {token}");
+    }
+    let unknown = hubbub()
+        .args([
+            "token",
+            "--app",
+            client_id,
+            "--user",
+            "ghost",
+            "--for",
+            "kitkot",
+            "--data-dir",
+            data,
+        ])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+}

@@ -7,7 +7,7 @@ use crate::credentials::{
 };
 use crate::error::{Error, Result};
 use crate::ids::AppId;
-use crate::model::{AppSettings, Application, NewApplication, now};
+use crate::model::{AppSettings, Application, DialectCredential, NewApplication, now};
 use crate::names::Properties;
 use std::time::Duration;
 
@@ -17,6 +17,8 @@ pub struct NewApplicationCredentials {
     pub application: Application,
     pub client_secret: Redacted<String>,
     pub signing_secret: Redacted<String>,
+    /// The credentials of every live-stream dialect (PRISM, kitkot, Allmine, Tencent).
+    pub dialects: Vec<DialectCredential>,
 }
 
 /// An access token from the client-credentials grant.
@@ -46,10 +48,12 @@ impl Engine {
                 settings: AppSettings::default(),
             })
             .await?;
+        let dialects = self.generate_dialect_credentials(&application).await?;
         Ok(NewApplicationCredentials {
             application,
             client_secret: Redacted(client_secret),
             signing_secret: Redacted(signing_secret),
+            dialects,
         })
     }
 

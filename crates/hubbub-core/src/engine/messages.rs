@@ -103,6 +103,10 @@ impl Engine {
         if let Actor::User { user, .. } = actor {
             self.require_can_post(&channel, *user).await?;
         }
+        if let Some(author) = &author {
+            self.require_unrestricted_author(&channel, author.id)
+                .await?;
+        }
         let content = self.parse_content(input.content)?;
         let group_tag = match input.group_tag {
             Some(t) if t.len() > MAX_GROUP_TAG_BYTES => {

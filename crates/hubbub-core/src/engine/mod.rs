@@ -7,14 +7,17 @@
 
 mod applications;
 mod channels;
+mod dialects;
 mod event_payloads;
 mod exports;
 mod imports;
 mod invites;
 mod jobs;
 mod keystrokes;
+mod live;
 mod mentions;
 mod messages;
+mod moderation;
 mod notifications;
 mod participants;
 mod realtime;
@@ -26,12 +29,21 @@ mod users;
 
 pub use applications::{IssuedToken, NewApplicationCredentials};
 pub use channels::{ChannelPatch, ChannelView, CreateChannel};
+pub use dialects::{
+    ALLMINE_ACCESS_TTL, ALLMINE_REFRESH_TTL, DialectIdentity, KITKOT_SESSION_TTL,
+    MAX_PASSWORD_CHARS, MAX_TENCENT_ADMINS, MIN_PASSWORD_CHARS, PRISM_ACCESS_TTL, PRISM_CODE_TTL,
+    PRISM_REFRESH_TTL, TokenPair,
+};
 pub use exports::{EXPORT_CONTENT_TYPE, ExportKind, export_download_name};
 pub use imports::{ImportKind, check_import_file};
 pub use jobs::{INTERRUPTED, JobsConfig};
 pub use keystrokes::KEYSTROKES_INTERVAL;
+pub use live::{CounterDelta, LivePatch, MAX_LIVE_TITLE_CHARS};
 pub use messages::{
     MAX_NESTED_LEVEL, MessagePatch, SendContent, SendMessage, message_summary, message_type,
+};
+pub use moderation::{
+    MAX_RESTRICTION, MAX_RESTRICTION_REASON_BYTES, MAX_ROBOTS_PER_ROOM, Restrict,
 };
 pub use notifications::{MAX_SYSTEM_RECIPIENTS, NotificationEntry};
 pub use realtime::{
@@ -100,6 +112,8 @@ pub struct Engine {
     online: Arc<sessions::OnlineUsers>,
     /// Settings and runner id of this process's imports and exports.
     jobs: jobs::JobsRuntime,
+    /// Serialises read-modify-write updates of live attributes and counters.
+    live_updates: tokio::sync::Mutex<()>,
 }
 
 impl Engine {
@@ -111,6 +125,7 @@ impl Engine {
             typing: Default::default(),
             online: Default::default(),
             jobs: jobs::JobsRuntime::new(JobsConfig::default()),
+            live_updates: Default::default(),
         }
     }
 

@@ -95,13 +95,13 @@ pub fn sign_hs256(secret: &[u8], claims: &Value) -> String {
 }
 
 /// A JWT split and decoded, not yet verified.
-struct UnverifiedJwt<'a> {
+pub(super) struct UnverifiedJwt<'a> {
     signing_input: &'a str,
     signature: Vec<u8>,
-    claims: serde_json::Map<String, Value>,
+    pub(super) claims: serde_json::Map<String, Value>,
 }
 
-fn decode_hs256(token: &str) -> Result<UnverifiedJwt<'_>, TokenError> {
+pub(super) fn decode_hs256(token: &str) -> Result<UnverifiedJwt<'_>, TokenError> {
     if token.is_empty() {
         return Err(TokenError::Invalid("no token"));
     }
@@ -143,7 +143,7 @@ fn decode_hs256(token: &str) -> Result<UnverifiedJwt<'_>, TokenError> {
 
 impl UnverifiedJwt<'_> {
     /// Checks the signature in constant time.
-    fn verify(&self, secret: &[u8]) -> bool {
+    pub(super) fn verify(&self, secret: &[u8]) -> bool {
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
             return false;
         };
@@ -152,7 +152,7 @@ impl UnverifiedJwt<'_> {
     }
 }
 
-fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -318,12 +318,16 @@ impl Engine {
 
     /// Whether the connection may read (subscribe to, see the history and presence
     /// of) the channel: anyone for PUBLIC channels, members only for PRIVATE and
-    /// DIRECT ones; anonymous viewers PUBLIC channels only.
+    /// DIRECT ones; anonymous viewers PUBLIC channels only; never a user banned there.
     pub async fn require_can_read(
         &self,
         identity: &RealtimeIdentity,
         channel: &Channel,
     ) -> Result<()> {
+        if let Some(user) = &identity.user {
+            // A banned user may not watch the room either (Tencent: "cannot enter").
+            self.require_can_enter(channel, user.id).await?;
+        }
         if channel.kind == ChannelKind::Public {
             return Ok(());
         }

@@ -3,6 +3,7 @@
 
 mod application;
 mod channel;
+mod dialect;
 mod job;
 mod live;
 mod mentions;
@@ -16,6 +17,7 @@ mod user;
 
 pub use application::*;
 pub use channel::*;
+pub use dialect::*;
 pub use job::*;
 pub use live::*;
 pub use mentions::*;

@@ -85,6 +85,8 @@ pub struct UserChanges {
     pub is_guest: Option<bool>,
     pub presence_status: Option<String>,
     pub properties: Option<Properties>,
+    /// A person becomes a bot when made a room's robot.
+    pub kind: Option<UserKind>,
 }
 
 /// Filters of the user list.

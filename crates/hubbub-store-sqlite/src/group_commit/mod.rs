@@ -20,6 +20,7 @@
 mod appends;
 pub(crate) mod chat;
 mod jobs;
+pub(crate) mod moderation;
 
 use crate::driver_error::{self, is_connection_lost};
 use crate::queries::channels::Role;
@@ -164,6 +165,9 @@ pub(crate) enum Op {
     Jobs(JobOp),
     /// Invites, reports and sessions (see [`chat`]).
     Chat(ChatOp),
+    /// Restrictions, robots, dialect credentials and tokens, passwords (see
+    /// [`moderation`]).
+    Moderation(moderation::ModerationOp),
 }
 
 impl Op {
@@ -190,6 +194,7 @@ impl Op {
             Op::MarkRead { reply, .. } => fail(reply, e),
             Op::Jobs(op) => op.fail(e),
             Op::Chat(op) => op.fail(e),
+            Op::Moderation(op) => op.fail(e),
         }
     }
 }
@@ -632,6 +637,7 @@ impl Writer {
             ),
             Op::Jobs(op) => op.apply(conn).await,
             Op::Chat(op) => op.apply(conn).await,
+            Op::Moderation(op) => op.apply(conn).await,
         };
         answers.push(answer);
         let end = if ok {

@@ -1,0 +1,8 @@
+//! The tencent dialect (being built; see ../mod.rs).
+
+use crate::AppState;
+use axum::Router;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+}
