@@ -7,10 +7,10 @@ use crate::group_commit::{AppendCommand, Command, Counters, Writer, WriterSettin
 use crate::options::PostgresOptions;
 use crate::queries::channels::Role;
 use crate::queries::{
-    applications, channels, invites, jobs, messages, notifications, receipts, reports, sessions,
-    users,
+    applications, channels, invites, jobs, messages, moderation, notifications, receipts, reports,
+    sessions, users,
 };
-use crate::write_ops::{self, chat, jobs as job_writes};
+use crate::write_ops::{self, chat, jobs as job_writes, moderation as moderation_writes};
 use async_trait::async_trait;
 use hubbub_core::ids::{AppId, ChannelId, ChatSessionId, JobId, MessageId, UserId, UserSessionId};
 use hubbub_core::model::*;
@@ -841,5 +841,160 @@ impl Store for PostgresStore {
 
     async fn end_active_sessions(&self) -> Result<u64> {
         write_tx!(self, |conn| chat::end_active_sessions(conn))
+    }
+
+    // ----- moderation: restrictions and robots --------------------------------------
+
+    async fn set_restriction(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        new: NewRestriction,
+    ) -> Result<Restriction> {
+        write_tx!(self, |conn| moderation_writes::set_restriction(
+            conn, app, channel, &new
+        ))
+    }
+
+    async fn lift_restriction(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        kind: RestrictionKind,
+    ) -> Result<bool> {
+        write_tx!(self, |conn| moderation_writes::lift_restriction(
+            conn, app, channel, user, kind
+        ))
+    }
+
+    async fn active_restrictions(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Vec<Restriction>> {
+        moderation::active_restrictions(&self.pool, app, channel, user, now).await
+    }
+
+    async fn list_restrictions(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        kind: RestrictionKind,
+        now: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<Restriction>> {
+        snapshot!(self, |conn| moderation::list_restrictions(
+            conn, app, channel, kind, now, page
+        ))
+    }
+
+    async fn add_robot(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        user: UserId,
+        max: usize,
+    ) -> Result<bool> {
+        write_tx!(self, |conn| moderation_writes::add_robot(
+            conn, app, channel, user, max
+        ))
+    }
+
+    async fn remove_robot(&self, app: AppId, channel: ChannelId, user: UserId) -> Result<bool> {
+        write_tx!(self, |conn| moderation_writes::remove_robot(
+            conn, app, channel, user
+        ))
+    }
+
+    async fn list_robots(&self, app: AppId, channel: ChannelId) -> Result<Vec<User>> {
+        moderation::list_robots(&self.pool, app, channel).await
+    }
+
+    // ----- dialect credentials --------------------------------------------------------
+
+    async fn put_dialect_credential(
+        &self,
+        app: AppId,
+        credential: DialectCredential,
+    ) -> Result<()> {
+        write_tx!(self, |conn| moderation_writes::put_dialect_credential(
+            conn,
+            app,
+            &credential
+        ))
+    }
+
+    async fn list_dialect_credentials(&self, app: AppId) -> Result<Vec<DialectCredential>> {
+        moderation::list_dialect_credentials(&self.pool, app).await
+    }
+
+    async fn find_dialect_credential(
+        &self,
+        dialect: Dialect,
+        key: &str,
+    ) -> Result<Option<(AppId, DialectCredential)>> {
+        moderation::find_dialect_credential(&self.pool, dialect, key).await
+    }
+
+    // ----- dialect tokens -------------------------------------------------------------
+
+    async fn insert_dialect_token(&self, token: DialectToken) -> Result<()> {
+        write_tx!(self, |conn| moderation_writes::insert_dialect_token(
+            conn, &token
+        ))
+    }
+
+    async fn find_dialect_token(
+        &self,
+        kind: DialectTokenKind,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<DialectToken>> {
+        moderation::find_dialect_token(&self.pool, kind, token_hash, now).await
+    }
+
+    async fn take_dialect_token(
+        &self,
+        kind: DialectTokenKind,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<DialectToken>> {
+        write_tx!(self, |conn| moderation_writes::take_dialect_token(
+            conn, kind, token_hash, now
+        ))
+    }
+
+    async fn revoke_dialect_tokens(
+        &self,
+        app: AppId,
+        user: UserId,
+        kinds: &[DialectTokenKind],
+    ) -> Result<u64> {
+        write_tx!(self, |conn| moderation_writes::revoke_dialect_tokens(
+            conn, app, user, kinds
+        ))
+    }
+
+    // ----- user passwords ---------------------------------------------------------------
+
+    async fn set_user_password(
+        &self,
+        app: AppId,
+        user: UserId,
+        password_hash: Option<String>,
+    ) -> Result<()> {
+        write_tx!(self, |conn| moderation_writes::set_user_password(
+            conn,
+            app,
+            user,
+            password_hash.as_deref()
+        ))
+    }
+
+    async fn get_user_password(&self, app: AppId, user: UserId) -> Result<Option<String>> {
+        moderation::get_user_password(&self.pool, app, user).await
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod filters;
 pub(crate) mod invites;
 pub(crate) mod jobs;
 pub(crate) mod messages;
+pub(crate) mod moderation;
 pub(crate) mod notifications;
 pub(crate) mod receipts;
 pub(crate) mod reports;

@@ -10,6 +10,7 @@
 
 pub(crate) mod chat;
 pub(crate) mod jobs;
+pub(crate) mod moderation;
 
 use crate::driver_error::{self, FOREIGN_KEY_VIOLATION, sqlstate};
 use crate::queries::applications::get_application;
@@ -69,7 +70,11 @@ pub(crate) async fn require_user(conn: &mut PgConnection, app: AppId, user: User
 }
 
 /// Takes the row lock of a channel of `app` (appends to it wait until this commits).
-async fn lock_channel(conn: &mut PgConnection, app: AppId, channel: ChannelId) -> Result<()> {
+pub(crate) async fn lock_channel(
+    conn: &mut PgConnection,
+    app: AppId,
+    channel: ChannelId,
+) -> Result<()> {
     let found = sqlx::query("SELECT 1 FROM channels WHERE app_id = $1 AND id = $2 FOR UPDATE")
         .bind(app.0)
         .bind(channel.0)
@@ -247,6 +252,11 @@ pub(crate) async fn update_user(
             set.push_unseparated("::json");
             any = true;
         }
+        if let Some(kind) = changes.kind {
+            set.push("kind = ");
+            set.push_bind_unseparated(kind.as_str());
+            any = true;
+        }
     }
     if any {
         qb.push(" WHERE app_id = ");
@@ -269,6 +279,7 @@ pub(crate) async fn update_user(
 pub(crate) async fn delete_user(conn: &mut PgConnection, app: AppId, user: UserId) -> Result<()> {
     require_user(conn, app, user).await?;
     chat::user_deleted(conn, app, user).await?;
+    moderation::user_deleted(conn, app, user).await?;
     for sql in [
         "DELETE FROM channel_members WHERE app_id = $1 AND user_id = $2",
         "DELETE FROM channel_moderators WHERE app_id = $1 AND user_id = $2",
@@ -452,6 +463,7 @@ pub(crate) async fn delete_channel(
 ) -> Result<()> {
     lock_channel(conn, app, channel).await?;
     chat::channel_deleted(conn, app, channel).await?;
+    moderation::channel_deleted(conn, app, channel).await?;
     for sql in [
         "DELETE FROM messages WHERE app_id = $1 AND channel_id = $2",
         "DELETE FROM read_marks WHERE app_id = $1 AND channel_id = $2",
