@@ -31,6 +31,11 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
 
+/// A pooled connection idle longer than this is pinged before it is handed out (one
+/// that fails is replaced). Busy connections are not: each was pinged when it was
+/// given back, and a ping per query would double the round trips of every read.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// How a read that must see one snapshot (a page and its total) begins.
 const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
@@ -119,6 +124,16 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < PING_WHEN_IDLE_FOR {
+                        return Ok(true);
+                    }
+                    // A connection the server dropped meanwhile is replaced.
+                    Ok(conn.ping().await.is_ok())
+                })
+            })
             .connect_with(connect.clone())
             .await
             .map_err(driver_error::map)?;
