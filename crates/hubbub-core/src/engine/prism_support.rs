@@ -344,6 +344,17 @@ impl Engine {
         if room.live.status == LiveStatus::Live {
             return Ok(room);
         }
+        if let Some(properties) = properties {
+            self.update_channel(
+                actor,
+                channel,
+                ChannelPatch {
+                    properties: Some(properties),
+                    ..ChannelPatch::default()
+                },
+            )
+            .await?;
+        }
         if let Some(owner) = room.creator {
             let system = Actor::App(actor.app());
             for other in self
@@ -362,17 +373,6 @@ impl Engine {
                     .await?;
                 }
             }
-        }
-        if let Some(properties) = properties {
-            self.update_channel(
-                actor,
-                channel,
-                ChannelPatch {
-                    properties: Some(properties),
-                    ..ChannelPatch::default()
-                },
-            )
-            .await?;
         }
         self.update_live(
             actor,
