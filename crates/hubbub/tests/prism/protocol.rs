@@ -216,6 +216,8 @@ async fn options_and_head_are_never_served() {
         "/prism/v1/service/nothing",
         "/prism/v2/service/user",
         "/prism/",
+        "/prism",
+        "/prism/v1/service/live/1/chat/1/extra",
     ] {
         fails(
             app.call(Method::GET, path, Some(&token), None).await,
