@@ -6,6 +6,7 @@
 //! data was not committed — the engine guarantees that by publishing after commit.
 
 use crate::events::ChannelEvent;
+use crate::ids::{AppId, ChannelId};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -19,9 +20,21 @@ pub trait Bus: Send + Sync + 'static {
     /// lags behind gets `RecvError::Lagged` and must resync from the store.
     fn subscribe(&self) -> broadcast::Receiver<Arc<ChannelEvent>>;
 
-    /// Whether the bus is connected (for `/readyz`).
+    /// Whether the bus is connected (for `/readyz`, and the engine refuses writes
+    /// that announce an event while it is not).
     fn is_ready(&self) -> bool {
         true
+    }
+
+    /// This node's consumers start (`true`) or stop (`false`) caring about a channel:
+    /// the fan-out hub calls it when a channel's first local subscriber arrives and
+    /// when its last one leaves. A clustered bus uses it to receive other nodes'
+    /// events of that channel only while someone here watches it. Events published
+    /// by this node always reach its own consumers, interest or not.
+    ///
+    /// Must not block. Called once per transition, in order.
+    fn interest(&self, app: AppId, channel: ChannelId, interested: bool) {
+        let _ = (app, channel, interested);
     }
 }
 

@@ -23,6 +23,11 @@ pub enum EventType {
     /// A custom event sent through `POST /channels/{id}/events`.
     Custom,
     Keystrokes,
+    /// Not a change: the bus tells this node's consumers that events of the channel
+    /// may have been lost (a cross-node subscription just became live, or the bus
+    /// reconnected), so they re-read what they need from the store. The engine never
+    /// publishes it and no client ever sees it.
+    Resync,
 }
 
 impl EventType {
@@ -39,6 +44,7 @@ impl EventType {
             EventType::ModeratorRemoved => "moderator.removed",
             EventType::Custom => "channel.event",
             EventType::Keystrokes => "keystrokes",
+            EventType::Resync => "resync",
         }
     }
 }
@@ -76,6 +82,18 @@ impl ChannelEvent {
             seq,
             epoch: Arc::from(epoch),
             data: Arc::from(data),
+        }
+    }
+
+    /// The [`EventType::Resync`] signal for a channel.
+    pub fn resync(app_id: AppId, channel_id: ChannelId) -> Self {
+        Self {
+            app_id,
+            channel_id,
+            event_type: EventType::Resync,
+            seq: None,
+            epoch: Arc::from(""),
+            data: Arc::from(&b"{}"[..]),
         }
     }
 }

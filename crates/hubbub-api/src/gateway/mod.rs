@@ -147,9 +147,22 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Builds the gateway and starts its hub on the engine's bus (needs a runtime).
+    /// Builds the gateway with this node's own presence and starts its hub on the
+    /// engine's bus (needs a runtime).
     pub fn new(engine: Arc<Engine>, config: RealtimeConfig) -> Arc<Self> {
-        let hub = Arc::new(Hub::new(Arc::new(WireEncoder), engine.store().clone()));
+        Self::with_presence(engine, config, Arc::new(MemoryPresence::new()))
+    }
+
+    /// [`Gateway::new`] with another presence (the cluster's, when scaled out).
+    pub fn with_presence(
+        engine: Arc<Engine>,
+        config: RealtimeConfig,
+        presence: Arc<dyn Presence>,
+    ) -> Arc<Self> {
+        let hub = Arc::new(
+            Hub::new(Arc::new(WireEncoder), engine.store().clone())
+                .with_interest(engine.bus().clone()),
+        );
         let stop_hub = Arc::new(Notify::new());
         let events = engine.bus().subscribe();
         let stop = stop_hub.clone();
@@ -180,7 +193,7 @@ impl Gateway {
             ws_frames: AtomicU64::new(0),
             engine,
             hub,
-            presence: Arc::new(MemoryPresence::new()),
+            presence,
             connections: ConnectionRegistry::default(),
             config,
             shutting_down: AtomicBool::new(false),

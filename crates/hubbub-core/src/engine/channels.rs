@@ -251,6 +251,7 @@ impl Engine {
         channel: ChannelId,
         patch: ChannelPatch,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         self.require_moderator(actor, &current).await?;
         let mut changes = ChannelChanges::default();
@@ -286,6 +287,7 @@ impl Engine {
     }
 
     pub async fn delete_channel(&self, actor: &Actor, channel: ChannelId) -> Result<()> {
+        self.require_bus()?;
         require_app(actor)?;
         let current = self.get_channel(actor, channel).await?;
         self.store.delete_channel(actor.app(), channel).await?;
@@ -306,6 +308,7 @@ impl Engine {
         channel: ChannelId,
         user: &UserRef,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         self.require_moderator(actor, &current).await?;
         if current.kind == ChannelKind::Direct {
@@ -326,6 +329,7 @@ impl Engine {
         channel: ChannelId,
         user: UserId,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         self.require_moderator(actor, &current).await?;
         if current.kind == ChannelKind::Direct {
@@ -370,6 +374,7 @@ impl Engine {
         channel: ChannelId,
         user: &UserRef,
     ) -> Result<User> {
+        self.require_bus()?;
         require_app(actor)?;
         let current = self.get_channel(actor, channel).await?;
         let user = self.resolve_user(actor.app(), user).await?;
@@ -386,6 +391,7 @@ impl Engine {
         channel: ChannelId,
         user: UserId,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         require_app(actor)?;
         let current = self.get_channel(actor, channel).await?;
         let user = self.get_user(actor, user).await?;
@@ -415,6 +421,7 @@ impl Engine {
         event_type: &str,
         properties: Value,
     ) -> Result<(String, Properties, Option<User>)> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         let event_type = event_type.trim();
         if event_type.is_empty() || event_type.len() > 128 {

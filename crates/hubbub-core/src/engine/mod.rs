@@ -136,6 +136,21 @@ impl Engine {
         Ok(())
     }
 
+    /// Writes that announce an event in real time are refused (503 + `Retry-After` at
+    /// the edge) while the bus is down, before anything is written: the store would
+    /// take the write, but other nodes' subscribers would not hear of it until a
+    /// later event of the channel reveals the gap, and events without a seq (edits,
+    /// deletions, membership) would never reach them. The client retries, on this
+    /// node once the bus is back or on another node. Writes that announce nothing
+    /// (users, tokens, reads) go on: the database alone serves them.
+    pub(crate) fn require_bus(&self) -> Result<()> {
+        if self.bus.is_ready() {
+            Ok(())
+        } else {
+            Err(Error::Unavailable("bus not connected".into()))
+        }
+    }
+
     /// Resolves a user reference within the actor's application.
     pub async fn resolve_user(&self, app: AppId, user: &UserRef) -> Result<User> {
         let found = match user {
