@@ -50,6 +50,7 @@ use crate::ids::{AppId, UserId};
 use crate::limits::Limits;
 use crate::model::User;
 use crate::names::UserName;
+use crate::presence::{LocalOnlineUsers, OnlineUsers};
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -96,8 +97,8 @@ pub struct Engine {
     limits: Limits,
     /// When each user last typed in each channel (keystrokes rate limit).
     typing: keystrokes::TypingLimiter,
-    /// Users with a live realtime session on this node.
-    online: Arc<sessions::OnlineUsers>,
+    /// Users with a live realtime session (this node's, or the cluster's).
+    online: Arc<dyn OnlineUsers>,
     /// Settings and runner id of this process's imports and exports.
     jobs: jobs::JobsRuntime,
 }
@@ -109,9 +110,16 @@ impl Engine {
             bus,
             limits,
             typing: Default::default(),
-            online: Default::default(),
+            online: Arc::new(LocalOnlineUsers::default()),
             jobs: jobs::JobsRuntime::new(JobsConfig::default()),
         }
+    }
+
+    /// Counts users online in `online` (the cluster's, when scaled out) instead of
+    /// this node alone.
+    pub fn with_online_users(mut self, online: Arc<dyn OnlineUsers>) -> Self {
+        self.online = online;
+        self
     }
 
     /// The store, for read paths that need no rule beyond tenancy.
