@@ -280,8 +280,8 @@ impl Subscriptions {
                 Command::Reconnected => {
                     // Whatever other nodes published while we were away is lost on the
                     // bus; the rooms re-read the store. The client re-sends our
-                    // subscriptions on reconnect, before the flush's PING, so once the
-                    // flush returns nothing newer can be missed.
+                    // subscriptions on reconnect, before the round trip's request, so
+                    // once it returns nothing newer can be missed.
                     let keys: Vec<_> = self.channels.keys().copied().collect();
                     if keys.is_empty() {
                         continue;
@@ -289,9 +289,7 @@ impl Subscriptions {
                     let client = self.client.clone();
                     let local = self.local.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = client.flush().await {
-                            tracing::debug!(error = %e, "flush after reconnect failed");
-                        }
+                        round_trip(&client).await;
                         for (app, channel) in keys {
                             let _ = local.send(Arc::new(ChannelEvent::resync(app, channel)));
                         }
@@ -307,6 +305,19 @@ impl Drop for Subscriptions {
         for task in self.channels.values() {
             task.abort();
         }
+    }
+}
+
+/// Returns once the server has processed everything this connection sent before.
+/// (`Client::flush` only empties the socket buffer.) A request nobody answers does
+/// it: the server handles a connection's operations in order and replies "no
+/// responders" itself.
+async fn round_trip(client: &async_nats::Client) {
+    let subject = client.new_inbox();
+    match client.request(subject, bytes::Bytes::new()).await {
+        Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => {}
+        Ok(_) => {}
+        Err(e) => tracing::debug!(error = %e, "round trip to NATS failed"),
     }
 }
 
@@ -326,11 +337,9 @@ async fn receive_channel(
         }
     };
     // The subscriber read its position from the store before this subscription was
-    // live at the server; once the flush returns it is, and the room re-reads the
-    // store for whatever was committed in between.
-    if let Err(e) = client.flush().await {
-        tracing::debug!(error = %e, %subject, "flush after subscribe failed");
-    }
+    // live at the server; once the round trip returns it is, and the room re-reads
+    // the store for whatever was committed in between.
+    round_trip(&client).await;
     let _ = local.send(Arc::new(ChannelEvent::resync(app, channel)));
     while let Some(message) = subscriber.next().await {
         match codec::decode(app, channel, &message.payload) {

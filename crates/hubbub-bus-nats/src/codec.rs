@@ -155,7 +155,10 @@ mod tests {
         for seq in [Some(42), None, Some(-1), Some(i64::MAX)] {
             let original = event(seq);
             let wire = encode(&original);
-            assert_eq!(wire.len(), 3 + seq.map_or(0, |_| 8) + 2 + 5 + original.data.len());
+            assert_eq!(
+                wire.len(),
+                3 + seq.map_or(0, |_| 8) + 2 + 5 + original.data.len()
+            );
             let back = decode(AppId(3), ChannelId(9), &wire).unwrap();
             assert_eq!(back.seq, seq);
             assert_eq!(back.event_type, EventType::MessageCreated);

@@ -70,6 +70,4 @@ pub mod codec;
 mod presence;
 
 pub use bus::{BusCounters, ConnectError, NatsBus, NatsConfig, channel_subject};
-pub use presence::{
-    ClusterPresence, MAX_ENTRIES_PER_VALUE, MAX_ONLINE_PER_VALUE, PresenceConfig,
-};
+pub use presence::{ClusterPresence, MAX_ENTRIES_PER_VALUE, MAX_ONLINE_PER_VALUE, PresenceConfig};

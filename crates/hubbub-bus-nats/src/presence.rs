@@ -24,7 +24,7 @@
 //! count is exact unless one node holds more than [`MAX_ENTRIES_PER_VALUE`]
 //! connections in one channel (then that node's users are added, not merged).
 
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::{self, kv, stream};
 use futures::StreamExt;
 use hubbub_core::ids::{AppId, ChannelId, UserId};
 use hubbub_core::presence::{
@@ -48,7 +48,7 @@ pub const MAX_ONLINE_PER_VALUE: usize = 50_000;
 #[derive(Debug, Clone)]
 pub struct PresenceConfig {
     /// The KV bucket (created with history 1, memory storage and `max_age = ttl`
-    /// when missing).
+    /// when missing; all nodes must agree on the TTL).
     pub bucket: String,
     /// How long a node's presence outlives its last heartbeat.
     pub ttl: Duration,
@@ -282,8 +282,7 @@ impl Inner {
     /// Applies a watched entry of the bucket to the cache.
     fn apply(&self, entry: kv::Entry) {
         let mut parts = entry.key.splitn(3, '.');
-        let (Some(node), Some(app), Some(what)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(node), Some(app), Some(what)) = (parts.next(), parts.next(), parts.next()) else {
             return;
         };
         if node == &*self.node {
@@ -394,17 +393,28 @@ async fn open_bucket(
     if let Ok(kv) = js.get_key_value(config.bucket.as_str()).await {
         return Ok(kv);
     }
-    js.create_key_value(kv::Config {
-        bucket: config.bucket.clone(),
-        description: "hubbub presence: per-node entries with heartbeats".into(),
-        history: 1,
+    // The KV bucket's stream, made as `create_key_value` would make it: that call
+    // first asks for the account's info, whose reply from a NATS 2.9 server this
+    // client cannot read, while creating the stream itself works on every server.
+    js.create_stream(stream::Config {
+        name: format!("KV_{}", config.bucket),
+        description: Some("hubbub presence: per-node entries with heartbeats".into()),
+        subjects: vec![format!("$KV.{}.>", config.bucket)],
+        max_messages_per_subject: 1,
         max_age: config.ttl,
         // Presence is rebuilt by the heartbeats within a TTL; no disk needed.
-        storage: jetstream::stream::StorageType::Memory,
+        storage: stream::StorageType::Memory,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
         ..Default::default()
     })
     .await
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    js.get_key_value(config.bucket.as_str())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Writes this node's keys: changed ones within `flush_interval`, all of them at
@@ -439,7 +449,11 @@ async fn flush_loop(inner: Arc<Inner>, js: jetstream::Context) {
         for slot in slots {
             let key = inner.key(slot);
             let result = match inner.value(slot) {
-                Some(value) => kv.put(&key, value.into()).await.map(|_| ()).map_err(|e| e.to_string()),
+                Some(value) => kv
+                    .put(&key, value.into())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
                 None => {
                     inner.lock_held().remove(&slot);
                     kv.delete(&key).await.map_err(|e| e.to_string())
@@ -611,8 +625,14 @@ mod tests {
         let old = written_at(now - 8_000_000_000, ttl);
         assert!(old.elapsed() >= Duration::from_secs(8));
         let ancient = written_at(now - 3_600_000_000_000, ttl);
-        assert!(ancient.elapsed() >= ttl, "clamped to the TTL: already expired");
+        assert!(
+            ancient.elapsed() >= ttl,
+            "clamped to the TTL: already expired"
+        );
         let future = written_at(now + 5_000_000_000, ttl);
-        assert!(future.elapsed() < Duration::from_secs(1), "a fast clock elsewhere");
+        assert!(
+            future.elapsed() < Duration::from_secs(1),
+            "a fast clock elsewhere"
+        );
     }
 }
