@@ -425,6 +425,9 @@ async fn flush_loop(inner: Arc<Inner>, js: jetstream::Context) {
     let mut heartbeat = tokio::time::interval(heartbeat_every);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut bucket: Option<kv::Store> = None;
+    // The first failure to open the bucket is worth an operator's attention (NATS
+    // without JetStream keeps presence local to each node); the retries are not.
+    let mut warned = false;
     loop {
         let all = tokio::select! {
             _ = inner.wake.notified() => false,
@@ -432,9 +435,17 @@ async fn flush_loop(inner: Arc<Inner>, js: jetstream::Context) {
         };
         if bucket.is_none() {
             match open_bucket(&js, &inner.config).await {
-                Ok(kv) => bucket = Some(kv),
+                Ok(kv) => {
+                    bucket = Some(kv);
+                    warned = false;
+                }
                 Err(e) => {
-                    tracing::debug!(error = %e, "presence bucket not open yet");
+                    if warned {
+                        tracing::debug!(error = %e, "presence bucket not open yet");
+                    } else {
+                        warned = true;
+                        tracing::warn!(error = %e, bucket = %inner.config.bucket, "cannot open the presence bucket (is JetStream on?); presence stays this node's until it opens");
+                    }
                     continue;
                 }
             }

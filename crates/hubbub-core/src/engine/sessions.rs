@@ -12,9 +12,9 @@
 //!   session still open) is ended at disconnect.
 //!
 //! No connection survives a restart, so [`Engine::end_stale_sessions`] ends every
-//! session still ACTIVE when the server starts. (With several nodes on one database,
-//! each node ending the others' sessions at start would be wrong; that needs the
-//! sessions to carry their node, which the clustered presence backend will bring.)
+//! session still ACTIVE when a single-node server starts. In a cluster a starting
+//! node must not end the other nodes' live sessions, so it ends none; the sessions a
+//! crashed node left ACTIVE stay so until sessions carry their node (not yet).
 
 use super::{Actor, Engine, require_app};
 use crate::error::Result;
