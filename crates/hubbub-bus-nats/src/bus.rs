@@ -8,10 +8,12 @@ use hubbub_core::bus::Bus;
 use hubbub_core::events::{ChannelEvent, EventType};
 use hubbub_core::ids::{AppId, ChannelId};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// Settings of the NATS connection and bus.
@@ -76,8 +78,15 @@ pub struct BusCounters {
     pub undecodable: AtomicU64,
 }
 
+/// How long a new subscriber waits at most for its channel's subscription to become
+/// live; past it, it goes on (the resync still brings the messages it missed).
+const LIVE_WAIT: Duration = Duration::from_secs(2);
+
+type ChannelKey = (AppId, ChannelId);
+
 enum Command {
-    Interest(AppId, ChannelId, bool),
+    /// Subscribe (reporting liveness on the sender) or, with `None`, unsubscribe.
+    Interest(ChannelKey, Option<watch::Sender<bool>>),
     Reconnected,
 }
 
@@ -87,6 +96,8 @@ pub struct NatsBus {
     local: broadcast::Sender<Arc<ChannelEvent>>,
     outgoing: mpsc::Sender<Arc<ChannelEvent>>,
     commands: mpsc::UnboundedSender<Command>,
+    /// Whether each watched channel's subscription is live at the server.
+    live: Mutex<HashMap<ChannelKey, watch::Receiver<bool>>>,
     counters: Arc<BusCounters>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -175,6 +186,7 @@ impl NatsBus {
             local,
             outgoing,
             commands,
+            live: Mutex::new(HashMap::new()),
             counters,
             tasks: vec![publisher, subscriptions],
         }
@@ -216,14 +228,49 @@ impl Bus for NatsBus {
         self.local.subscribe()
     }
 
+    fn announce(&self, event: Arc<ChannelEvent>) {
+        if self.outgoing.try_send(event).is_err() {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn is_ready(&self) -> bool {
         self.client.connection_state() == State::Connected
     }
 
     fn interest(&self, app: AppId, channel: ChannelId, interested: bool) {
-        let _ = self
-            .commands
-            .send(Command::Interest(app, channel, interested));
+        let key = (app, channel);
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        // Registered here, not in the task, so `until_live` right after finds it.
+        let report = if interested {
+            let (tx, rx) = watch::channel(false);
+            live.insert(key, rx);
+            Some(tx)
+        } else {
+            live.remove(&key);
+            None
+        };
+        let _ = self.commands.send(Command::Interest(key, report));
+    }
+
+    fn until_live(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        let live = self
+            .live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(app, channel))
+            .cloned();
+        // During an outage nothing would become live: do not hold the subscriber.
+        let connected = self.is_ready();
+        Box::pin(async move {
+            if let (Some(mut live), true) = (live, connected) {
+                let _ = tokio::time::timeout(LIVE_WAIT, live.wait_for(|l| *l)).await;
+            }
+        })
     }
 }
 
@@ -259,21 +306,22 @@ impl Subscriptions {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         while let Some(command) = commands.recv().await {
             match command {
-                Command::Interest(app, channel, true) => {
+                Command::Interest(key, Some(live)) => {
                     let task = tokio::spawn(receive_channel(
                         self.client.clone(),
-                        channel_subject(&self.prefix, app, channel),
-                        (app, channel),
+                        channel_subject(&self.prefix, key.0, key.1),
+                        key,
                         self.local.clone(),
+                        live,
                         self.counters.clone(),
                     ));
-                    if let Some(old) = self.channels.insert((app, channel), task) {
+                    if let Some(old) = self.channels.insert(key, task) {
                         old.abort();
                     }
                 }
-                Command::Interest(app, channel, false) => {
+                Command::Interest(key, None) => {
                     // Dropping the subscriber (with its task) unsubscribes.
-                    if let Some(task) = self.channels.remove(&(app, channel)) {
+                    if let Some(task) = self.channels.remove(&key) {
                         task.abort();
                     }
                 }
@@ -327,6 +375,7 @@ async fn receive_channel(
     subject: String,
     (app, channel): (AppId, ChannelId),
     local: broadcast::Sender<Arc<ChannelEvent>>,
+    live: watch::Sender<bool>,
     counters: Arc<BusCounters>,
 ) {
     let mut subscriber = match client.subscribe(subject.clone()).await {
@@ -340,6 +389,7 @@ async fn receive_channel(
     // live at the server; once the round trip returns it is, and the room re-reads
     // the store for whatever was committed in between.
     round_trip(&client).await;
+    live.send_replace(true);
     let _ = local.send(Arc::new(ChannelEvent::resync(app, channel)));
     while let Some(message) = subscriber.next().await {
         match codec::decode(app, channel, &message.payload) {

@@ -55,6 +55,8 @@ fn type_code(t: EventType) -> u8 {
         EventType::Custom => 10,
         EventType::Keystrokes => 11,
         EventType::Resync => 12,
+        EventType::Join => 13,
+        EventType::Leave => 14,
     }
 }
 
@@ -72,6 +74,8 @@ fn type_of(code: u8) -> Option<EventType> {
         10 => EventType::Custom,
         11 => EventType::Keystrokes,
         12 => EventType::Resync,
+        13 => EventType::Join,
+        14 => EventType::Leave,
         _ => return None,
     })
 }
@@ -177,7 +181,7 @@ mod tests {
                 assert!(seen.insert(t));
             }
         }
-        assert_eq!(seen.len(), 12);
+        assert_eq!(seen.len(), 14);
     }
 
     #[test]

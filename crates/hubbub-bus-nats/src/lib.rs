@@ -27,6 +27,17 @@
 //! its consumers directly ([`Bus::publish`] delivers locally first), and the broker
 //! does not send them back, so nothing is delivered twice.
 //!
+//! Join and leave pushes travel on the same subjects ([`Bus::announce`]: to the other
+//! nodes only, since the announcing node pushes to its own subscribers but the one
+//! who joined). They are not stored, like typing.
+//!
+//! A node's first subscriber of a channel waits ([`Bus::until_live`], at most two
+//! seconds) until the node's subscription is live at the server before it reads its
+//! position, so it misses nothing from other nodes, not even what the store cannot
+//! replay (typing, joins, edits). "Live" means the server has processed the `SUB`:
+//! the client's `flush` only empties the socket, so the bus makes a round trip (a
+//! request nobody answers, which the server itself answers "no responders").
+//!
 //! ## Which local consumer needs which events
 //! * The fan-out hub (WebSocket, SSE, uni-SSE subscribers) needs a channel's events
 //!   while it has subscribers there: exactly the interest set.
@@ -52,7 +63,7 @@
 //! the bus sends the room an [`EventType::Resync`](hubbub_core::events::EventType)
 //! and the room re-reads the store, so a message committed elsewhere while this node
 //! was not listening still arrives, in order, exactly once. Events without a seq
-//! (edits, typing, custom events) lost in an outage are not replayed.
+//! (edits, typing, custom events, joins) lost in an outage are not replayed.
 //!
 //! ## Outages
 //! [`Bus::is_ready`] is false while the connection is down, `/readyz` says so, and
@@ -64,6 +75,8 @@
 //! [`Bus::interest`]: hubbub_core::bus::Bus::interest
 //! [`Bus::publish`]: hubbub_core::bus::Bus::publish
 //! [`Bus::is_ready`]: hubbub_core::bus::Bus::is_ready
+//! [`Bus::announce`]: hubbub_core::bus::Bus::announce
+//! [`Bus::until_live`]: hubbub_core::bus::Bus::until_live
 
 mod bus;
 pub mod codec;

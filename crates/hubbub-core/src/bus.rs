@@ -7,6 +7,8 @@
 
 use crate::events::ChannelEvent;
 use crate::ids::{AppId, ChannelId};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -19,6 +21,13 @@ pub trait Bus: Send + Sync + 'static {
     /// A stream of every event published for this node's consumers. A receiver that
     /// lags behind gets `RecvError::Lagged` and must resync from the store.
     fn subscribe(&self) -> broadcast::Receiver<Arc<ChannelEvent>>;
+
+    /// Carries an event to the other nodes only: this node has delivered it itself.
+    /// For join and leave pushes, which the announcing node delivers to its own
+    /// subscribers but the one who joined. A single-node bus has nothing to do.
+    fn announce(&self, event: Arc<ChannelEvent>) {
+        let _ = event;
+    }
 
     /// Whether the bus is connected (for `/readyz`, and the engine refuses writes
     /// that announce an event while it is not).
@@ -35,6 +44,20 @@ pub trait Bus: Send + Sync + 'static {
     /// Must not block. Called once per transition, in order.
     fn interest(&self, app: AppId, channel: ChannelId, interested: bool) {
         let _ = (app, channel, interested);
+    }
+
+    /// Completes once other nodes' events of a channel this node declared interest in
+    /// reach it, so a subscriber that waits for it before reading its position misses
+    /// nothing, not even events the store cannot replay (edits, typing, joins). A
+    /// bus may give up waiting (an outage must not hold subscribers); a single-node
+    /// bus is always there.
+    fn until_live(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        let _ = (app, channel);
+        Box::pin(std::future::ready(()))
     }
 }
 

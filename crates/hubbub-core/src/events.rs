@@ -23,6 +23,12 @@ pub enum EventType {
     /// A custom event sent through `POST /channels/{id}/events`.
     Custom,
     Keystrokes,
+    /// A user's connection joined the channel on another node: delivered as a
+    /// Centrifugo `join` push, never stored nor published to clients as a
+    /// publication. `data` is `{"info": {"user", "client"}}`.
+    Join,
+    /// Like [`EventType::Join`], for a connection that left.
+    Leave,
     /// Not a change: the bus tells this node's consumers that events of the channel
     /// may have been lost (a cross-node subscription just became live, or the bus
     /// reconnected), so they re-read what they need from the store. The engine never
@@ -44,6 +50,8 @@ impl EventType {
             EventType::ModeratorRemoved => "moderator.removed",
             EventType::Custom => "channel.event",
             EventType::Keystrokes => "keystrokes",
+            EventType::Join => "join",
+            EventType::Leave => "leave",
             EventType::Resync => "resync",
         }
     }

@@ -73,6 +73,13 @@ pub trait FrameEncoder: Send + Sync + 'static {
     /// The frame of `event` for subscribers of the channel called `room` (its protocol
     /// name) in `format`.
     fn encode(&self, format: FrameFormat, room: &str, event: &ChannelEvent) -> Frame;
+
+    /// The push frame of a [`EventType::Join`] or [`EventType::Leave`] event from
+    /// another node, for the formats that carry such pushes (`None`: not sent).
+    fn encode_push(&self, format: FrameFormat, room: &str, event: &ChannelEvent) -> Option<Frame> {
+        let _ = (format, room, event);
+        None
+    }
 }
 
 /// Why an outbox closed: a code and a reason for the transport to send.
@@ -327,6 +334,14 @@ impl Hub {
         id
     }
 
+    /// Completes once the bus carries the room's events from other nodes (see
+    /// [`Bus::until_live`]); call between [`Hub::subscribe`] and reading the position.
+    pub async fn until_live(&self, key: RoomKey) {
+        if let Some(bus) = &self.interest {
+            bus.until_live(key.0, key.1).await;
+        }
+    }
+
     /// Ends the buffering state: queues `first` (the subscribe reply), then the
     /// buffered events newer than `skip_through`, and delivers live events from now on.
     /// Returns `false` if the subscriber is gone (its outbox closed meanwhile).
@@ -459,9 +474,19 @@ impl Hub {
         let Some(room) = self.room((event.app_id, event.channel_id)) else {
             return;
         };
-        if event.event_type == EventType::Resync {
-            self.mark_for_resync((event.app_id, event.channel_id), &room);
-            return;
+        match event.event_type {
+            EventType::Resync => {
+                self.mark_for_resync((event.app_id, event.channel_id), &room);
+                return;
+            }
+            EventType::Join | EventType::Leave => {
+                let name = lock_room(&room).name.clone();
+                self.broadcast((event.app_id, event.channel_id), None, |format| {
+                    self.encoder.encode_push(format, &name, event)
+                });
+                return;
+            }
+            _ => {}
         }
         self.events.fetch_add(1, Ordering::Relaxed);
         let mut room = lock_room(&room);

@@ -245,6 +245,15 @@ async fn a_viewer_on_one_node_gets_every_message_of_the_cluster_in_order_once() 
     jane.subscribe("stage").await;
     let mut joe = c.client(&client_id, "joe").await;
     joe.subscribe("stage").await;
+    // The viewer hears of the others joining, though they joined elsewhere.
+    let mut joined = Vec::new();
+    for _ in 0..2 {
+        let push = viewer.push().await;
+        assert_eq!(push["channel"], "stage", "{push}");
+        joined.push(push["join"]["info"]["user"].as_str().unwrap().to_owned());
+    }
+    joined.sort();
+    assert_eq!(joined, ["jane", "joe"]);
 
     // Act: messages through REST on B and WebSocket on C, alternately.
     let mut sent = Vec::new();
@@ -336,6 +345,13 @@ async fn a_viewer_on_one_node_gets_every_message_of_the_cluster_in_order_once() 
         |r| r["presence_stats"]["num_clients"] == 2,
     )
     .await;
+    let left = loop {
+        let push = viewer.push().await;
+        if push["leave"].is_object() {
+            break push;
+        }
+    };
+    assert_eq!(left["leave"]["info"]["user"], "joe", "{left}");
     a.stop().await;
     b.stop().await;
 }

@@ -30,7 +30,7 @@ pub mod ws;
 use crate::AppState;
 use axum::routing::get;
 use hubbub_core::Engine;
-use hubbub_core::events::ChannelEvent;
+use hubbub_core::events::{ChannelEvent, EventType};
 use hubbub_core::fanout::{Frame, FrameEncoder, FrameFormat, Hub, Outbox};
 use hubbub_core::presence::{MemoryPresence, Presence};
 use limits::ConnectionRegistry;
@@ -128,6 +128,22 @@ impl FrameEncoder for WireEncoder {
             FORMAT_UNI_SSE => uni_sse::publication_event(room, &event.data, event.seq),
             _ => protocol::publication_push(room, &event.data, event.seq),
         }
+    }
+
+    fn encode_push(&self, format: FrameFormat, room: &str, event: &ChannelEvent) -> Option<Frame> {
+        let kind = match event.event_type {
+            EventType::Join => "join",
+            EventType::Leave => "leave",
+            _ => return None,
+        };
+        let wire = match format {
+            FORMAT_CENTRIFUGO_JSON => session::Wire::Bidirectional,
+            FORMAT_UNI_SSE => session::Wire::UniSse,
+            // SSE streams carry publications only.
+            _ => return None,
+        };
+        let body: serde_json::Value = serde_json::from_slice(&event.data).ok()?;
+        Some(wire.push(Some(room), kind, &body))
     }
 }
 

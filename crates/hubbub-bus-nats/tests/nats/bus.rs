@@ -118,3 +118,54 @@ async fn each_event_is_one_broker_message_however_many_nodes_and_subscribers() {
     assert_eq!(received(&idle), 0, "nothing to a node without subscribers");
     assert_quiet(&mut on_idle, Duration::from_millis(100)).await;
 }
+
+#[tokio::test]
+async fn once_live_a_node_misses_nothing_and_announcements_skip_their_sender() {
+    let Some(url) = shared_nats() else { return };
+    let prefix = unique("live");
+    let (a, b) = (node(&url, &prefix).await, node(&url, &prefix).await);
+    let mut on_a = a.subscribe();
+    let mut on_b = b.subscribe();
+    let (app, channel) = (AppId(1), ChannelId(60));
+    b.interest(app, channel, true);
+    tokio::time::timeout(WAIT, b.until_live(app, channel))
+        .await
+        .expect("live in time");
+
+    // Typing is never stored: only a live subscription can carry it.
+    let typing = hubbub_core::events::ChannelEvent::new(
+        app,
+        channel,
+        EventType::Keystrokes,
+        None,
+        "epoch1",
+        &serde_json::json!({"type": "keystrokes", "keys": "h"}),
+    );
+    a.publish(std::sync::Arc::new(typing));
+    assert_eq!(
+        next_event(&mut on_b).await.event_type,
+        EventType::Keystrokes
+    );
+    assert_eq!(
+        next_event(&mut on_a).await.event_type,
+        EventType::Keystrokes
+    );
+
+    // A join push goes to the other nodes only: the sender delivered it itself.
+    let join = hubbub_core::events::ChannelEvent::new(
+        app,
+        channel,
+        EventType::Join,
+        None,
+        "",
+        &serde_json::json!({"info": {"user": "jane", "client": "c1"}}),
+    );
+    a.announce(std::sync::Arc::new(join));
+    let got = next_event(&mut on_b).await;
+    assert_eq!(got.event_type, EventType::Join);
+    assert_quiet(&mut on_a, Duration::from_millis(300)).await;
+    // A channel nobody declared is "live" at once: there is nothing to wait for.
+    tokio::time::timeout(Duration::from_millis(100), b.until_live(app, ChannelId(61)))
+        .await
+        .expect("no wait without interest");
+}
