@@ -46,8 +46,24 @@ impl AppState {
     }
 
     pub fn with_realtime(engine: Arc<Engine>, config: ApiConfig, realtime: RealtimeConfig) -> Self {
+        Self::with_presence(
+            engine,
+            config,
+            realtime,
+            Arc::new(hubbub_core::presence::MemoryPresence::new()),
+        )
+    }
+
+    /// State whose gateway keeps presence in `presence` (the cluster's, when scaled
+    /// out).
+    pub fn with_presence(
+        engine: Arc<Engine>,
+        config: ApiConfig,
+        realtime: RealtimeConfig,
+        presence: Arc<dyn hubbub_core::presence::Presence>,
+    ) -> Self {
         Self {
-            gateway: Gateway::new(engine.clone(), realtime),
+            gateway: Gateway::with_presence(engine.clone(), realtime, presence),
             engine,
             config: Arc::new(config),
             metrics: Arc::new(HttpMetrics::default()),

@@ -260,6 +260,7 @@ impl Engine {
         channel: ChannelId,
         patch: ChannelPatch,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         self.require_moderator(actor, &current).await?;
         let mut changes = ChannelChanges::default();
@@ -295,6 +296,7 @@ impl Engine {
     }
 
     pub async fn delete_channel(&self, actor: &Actor, channel: ChannelId) -> Result<()> {
+        self.require_bus()?;
         require_app(actor)?;
         let current = self.get_channel(actor, channel).await?;
         self.store.delete_channel(actor.app(), channel).await?;
@@ -315,6 +317,7 @@ impl Engine {
         channel: ChannelId,
         user: &UserRef,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         self.require_moderator(actor, &current).await?;
         if current.kind == ChannelKind::Direct {
@@ -335,6 +338,7 @@ impl Engine {
         channel: ChannelId,
         user: UserId,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         self.require_moderator(actor, &current).await?;
         if current.kind == ChannelKind::Direct {
@@ -379,6 +383,7 @@ impl Engine {
         channel: ChannelId,
         user: &UserRef,
     ) -> Result<User> {
+        self.require_bus()?;
         require_app(actor)?;
         let current = self.get_channel(actor, channel).await?;
         let user = self.resolve_user(actor.app(), user).await?;
@@ -395,6 +400,7 @@ impl Engine {
         channel: ChannelId,
         user: UserId,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         require_app(actor)?;
         let current = self.get_channel(actor, channel).await?;
         let user = self.get_user(actor, user).await?;
@@ -424,6 +430,7 @@ impl Engine {
         event_type: &str,
         properties: Value,
     ) -> Result<(String, Properties, Option<User>)> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         let event_type = event_type.trim();
         if event_type.is_empty() || event_type.len() > 128 {
