@@ -1,7 +1,7 @@
 //! Live-stream chat: send, list, delete, superlike (reference 3.3, checklist 1-8, 11).
 
 use crate::helpers::{assert_iso_millis, hex, spawn_app};
-use hubbub_core::engine::{Actor, Restrict, UserPatch, UserRef};
+use hubbub_core::engine::{Actor, LivePatch, Restrict, UserPatch, UserRef};
 use hubbub_core::model::{LiveStatus, RestrictionKind};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -346,6 +346,24 @@ async fn banned_and_muted_users_get_403() {
         .data(201);
     let (_, token) = app.user("viewer").await;
     assert_eq!(app.list(&stream, &token, "").await.data(200)["total"], 0);
+
+    // Chat switched off: only the owner (and moderators) may still post.
+    app.engine
+        .update_live(
+            &actor,
+            channel,
+            LivePatch {
+                chat_enabled: Some(false),
+                ..LivePatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.post(&path, Some(&token), json!({"content": "hi"}))
+        .await
+        .error(403, FORBIDDEN);
+    let owner_token = app.token_for(owner.id).await;
+    app.say(&stream, &owner_token, "still here").await;
 }
 
 /// Checklist 5: defaults, and the full list body.
