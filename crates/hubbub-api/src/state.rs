@@ -15,6 +15,10 @@ pub struct ApiConfig {
     pub max_json_depth: usize,
     /// Lifetime of OAuth access tokens.
     pub access_token_ttl: Duration,
+    /// Whether Allmine's `send-otp` answers carry the code. hubbub sends no mail or
+    /// SMS, so with `false` nobody learns a code and OTP logins are off (Allmine
+    /// tokens then come from `hubbub token --for allmine`).
+    pub allmine_otp_in_response: bool,
 }
 
 impl Default for ApiConfig {
@@ -23,6 +27,7 @@ impl Default for ApiConfig {
             max_body_bytes: 256 * 1024,
             max_json_depth: 32,
             access_token_ttl: Duration::from_secs(3600),
+            allmine_otp_in_response: true,
         }
     }
 }

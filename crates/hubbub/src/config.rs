@@ -102,6 +102,9 @@ pub struct LimitsConfig {
 pub struct AuthConfig {
     /// Lifetime of OAuth access tokens, in seconds. `HUBBUB_ACCESS_TOKEN_TTL_SECS`.
     pub access_token_ttl_secs: u64,
+    /// Whether Allmine's `send-otp` answers carry the one-time code (hubbub sends no
+    /// mail or SMS, so `false` turns OTP logins off). `HUBBUB_ALLMINE_OTP_IN_RESPONSE`.
+    pub allmine_otp_in_response: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -297,6 +300,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             access_token_ttl_secs: 3600,
+            allmine_otp_in_response: true,
         }
     }
 }
@@ -423,6 +427,9 @@ impl Config {
         }
         if let Some(v) = env("HUBBUB_ACCESS_TOKEN_TTL_SECS") {
             self.auth.access_token_ttl_secs = parse("HUBBUB_ACCESS_TOKEN_TTL_SECS", &v)?;
+        }
+        if let Some(v) = env("HUBBUB_ALLMINE_OTP_IN_RESPONSE") {
+            self.auth.allmine_otp_in_response = parse("HUBBUB_ALLMINE_OTP_IN_RESPONSE", &v)?;
         }
         if let Some(v) = env("HUBBUB_SQLITE_SYNCHRONOUS") {
             self.storage.sqlite_synchronous = v;
@@ -613,6 +620,9 @@ max_json_depth = 32
 [auth]
 # Lifetime of OAuth access tokens from POST /oauth/token (HUBBUB_ACCESS_TOKEN_TTL_SECS).
 access_token_ttl_secs = 3600
+# Allmine's send-otp answers carry the one-time code. hubbub sends no mail or SMS, so
+# false turns Allmine OTP logins off (HUBBUB_ALLMINE_OTP_IN_RESPONSE).
+allmine_otp_in_response = true
 
 [storage]
 # "full": an acknowledged message survives power loss (group commit keeps it fast).

@@ -93,6 +93,7 @@ impl Application {
             max_body_bytes: config.limits.max_body_bytes,
             max_json_depth: config.limits.max_json_depth,
             access_token_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
+            allmine_otp_in_response: config.auth.allmine_otp_in_response,
         };
         let state = AppState::with_presence(
             engine.clone(),

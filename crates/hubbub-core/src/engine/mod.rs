@@ -5,6 +5,7 @@
 //! [`Store`] and — only after the store has committed — publishes the resulting event
 //! through the [`Bus`]. Nothing here knows about HTTP or SQL.
 
+pub mod allmine_support;
 mod applications;
 mod channels;
 mod dialects;
