@@ -24,6 +24,7 @@ mod realtime;
 mod receipts;
 mod reports;
 mod sessions;
+pub mod tencent_support;
 mod threads;
 mod users;
 
