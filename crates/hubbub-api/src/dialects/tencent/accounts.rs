@@ -112,7 +112,10 @@ fn read_account(body: &Body) -> Result<UpsertUser, TencentError> {
             ));
         }
     }
-    account.display_name = body.str("Nick")?.filter(|n| !n.is_empty()).map(str::to_owned);
+    account.display_name = body
+        .str("Nick")?
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
     account.display_picture_url = body
         .str("FaceUrl")?
         .filter(|u| !u.is_empty())

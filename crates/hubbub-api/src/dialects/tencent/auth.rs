@@ -64,10 +64,15 @@ impl FromRequest<AppState> for Call {
             )
         })?;
         let query = QueryParams::parse(req.uri().query());
-        let sdkappid = query.get("sdkappid").filter(|s| !s.is_empty()).ok_or_else(|| {
-            TencentError::new(code::MISSING_SDKAPPID, "the URL has no sdkappid")
-        })?;
-        if query.get("random").and_then(|r| r.parse::<u32>().ok()).is_none() {
+        let sdkappid = query
+            .get("sdkappid")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| TencentError::new(code::MISSING_SDKAPPID, "the URL has no sdkappid"))?;
+        if query
+            .get("random")
+            .and_then(|r| r.parse::<u32>().ok())
+            .is_none()
+        {
             return Err(TencentError::new(
                 code::HTTP_PARSE,
                 "random must be a 32-bit unsigned integer (0 to 4294967295)",
@@ -90,7 +95,10 @@ impl FromRequest<AppState> for Call {
             .get("identifier")
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
-                TencentError::new(code::NOT_ADMIN, "identifier is required: an App admin account")
+                TencentError::new(
+                    code::NOT_ADMIN,
+                    "identifier is required: an App admin account",
+                )
             })?;
         usersig::verify(
             query.get("usersig").unwrap_or_default(),

@@ -128,9 +128,8 @@ impl Body {
         items
             .iter()
             .map(|item| match item {
-                Value::String(s) => account_ref(s).map_err(|_| {
-                    self.bad(format!("{key}: {s:?} is not a valid account id"))
-                }),
+                Value::String(s) => account_ref(s)
+                    .map_err(|_| self.bad(format!("{key}: {s:?} is not a valid account id"))),
                 _ => Err(self.bad(format!("{key} must be an array of strings"))),
             })
             .collect()

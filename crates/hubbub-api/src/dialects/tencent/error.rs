@@ -79,7 +79,9 @@ impl From<Error> for TencentError {
                 code::NOT_IMPORTED,
                 "the account was never imported (account_import)",
             ),
-            Error::NotFound { resource: "channel" } => Self::new(
+            Error::NotFound {
+                resource: "channel",
+            } => Self::new(
                 code::NO_SUCH_ROOM,
                 "the room does not exist or was dissolved",
             ),
@@ -132,7 +134,10 @@ pub(crate) fn request_id() -> String {
 
 fn envelope(ok: bool, code: u32, info: String) -> Map<String, Value> {
     let mut body = Map::new();
-    body.insert("ActionStatus".into(), (if ok { "OK" } else { "FAIL" }).into());
+    body.insert(
+        "ActionStatus".into(),
+        (if ok { "OK" } else { "FAIL" }).into(),
+    );
     body.insert("ErrorInfo".into(), info.into());
     body.insert("ErrorCode".into(), code.into());
     body.insert("RequestId".into(), request_id().into());

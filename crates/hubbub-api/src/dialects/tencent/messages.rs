@@ -29,8 +29,9 @@ pub(super) async fn send_text_msg(State(state): State<AppState>, call: Call) -> 
     let extension = call
         .body
         .str_max("ExtensionInfo", MAX_EXTENSION_INFO_BYTES)?;
-    let sender_ref = account_ref(sender)
-        .map_err(|_| TencentError::new(code::NOT_IMPORTED, format!("{sender:?} was never imported")))?;
+    let sender_ref = account_ref(sender).map_err(|_| {
+        TencentError::new(code::NOT_IMPORTED, format!("{sender:?} was never imported"))
+    })?;
     let room = live_room(&state, &call.actor, room_id).await?;
     let properties = match extension {
         Some(info) => json!({ PROPERTIES_KEY: { "ExtensionInfo": info } }),
@@ -53,10 +54,9 @@ pub(super) async fn send_text_msg(State(state): State<AppState>, call: Call) -> 
         .map_err(|e| match e {
             Error::Forbidden(m) => TencentError::new(code::SENDER_RESTRICTED, m),
             // The engine reports an unknown on-behalf-of sender as a bad `user`.
-            Error::Invalid { field, .. } if field == "user" => TencentError::new(
-                code::NOT_IMPORTED,
-                format!("{sender:?} was never imported"),
-            ),
+            Error::Invalid { field, .. } if field == "user" => {
+                TencentError::new(code::NOT_IMPORTED, format!("{sender:?} was never imported"))
+            }
             other => other.into(),
         })?;
     Ok(Reply::Response(json!({

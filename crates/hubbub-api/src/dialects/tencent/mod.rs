@@ -124,9 +124,7 @@ pub(crate) fn router() -> Router<AppState> {
             "get_room_list" => routes.route(&path, post(rooms::get_room_list)),
             "send_text_msg" => routes.route(&path, post(messages::send_text_msg)),
             "mute_member" => routes.route(&path, post(moderation::mute_member)),
-            "get_muted_member_list" => {
-                routes.route(&path, post(moderation::get_muted_member_list))
-            }
+            "get_muted_member_list" => routes.route(&path, post(moderation::get_muted_member_list)),
             "ban_member" => routes.route(&path, post(moderation::ban_member)),
             "unban_member" => routes.route(&path, post(moderation::unban_member)),
             "get_banned_member_list" => {

@@ -59,9 +59,7 @@ pub(super) async fn mute_member(State(state): State<AppState>, call: Call) -> Te
 /// until unban_member [P].
 pub(super) async fn ban_member(State(state): State<AppState>, call: Call) -> TencentResult {
     let room = live_room(&state, &call.actor, call.body.room_id()?).await?;
-    let members = call
-        .body
-        .accounts("MemberList_Account", MAX_BAN_ACCOUNTS)?;
+    let members = call.body.accounts("MemberList_Account", MAX_BAN_ACCOUNTS)?;
     let duration = match call.body.uint("Duration")? {
         None | Some(0) => None,
         Some(s) => Some(Duration::from_secs(s)),
@@ -84,9 +82,7 @@ pub(super) async fn ban_member(State(state): State<AppState>, call: Call) -> Ten
 /// `POST /v4/live_engine_http_srv/unban_member`
 pub(super) async fn unban_member(State(state): State<AppState>, call: Call) -> TencentResult {
     let room = live_room(&state, &call.actor, call.body.room_id()?).await?;
-    let members = call
-        .body
-        .accounts("MemberList_Account", MAX_BAN_ACCOUNTS)?;
+    let members = call.body.accounts("MemberList_Account", MAX_BAN_ACCOUNTS)?;
     state
         .engine
         .lift_restrictions(&call.actor, room.id, &members, RestrictionKind::Ban)
@@ -168,9 +164,7 @@ pub(super) async fn modify_admin(State(state): State<AppState>, call: Call) -> T
                 .bad(format!("OpType must be add or delete, not {other:?}")));
         }
     };
-    let admins = call
-        .body
-        .accounts("Admin_Account", MAX_ADMIN_ACCOUNTS)?;
+    let admins = call.body.accounts("Admin_Account", MAX_ADMIN_ACCOUNTS)?;
     let room = live_room(&state, &call.actor, call.body.room_id()?).await?;
     if add {
         state

@@ -10,10 +10,16 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// The calls of one application to one command in the current window.
+#[derive(Clone, Copy)]
+struct Window {
+    second: u64,
+    calls: u32,
+}
+
 pub(crate) struct RateLimiter {
     epoch: Instant,
-    /// (application, command) → (window second, calls in it).
-    windows: Mutex<HashMap<(AppId, &'static str), (u64, u32)>>,
+    windows: Mutex<HashMap<(AppId, &'static str), Window>>,
 }
 
 impl RateLimiter {
@@ -35,14 +41,16 @@ impl RateLimiter {
             // A poisoned lock only means another request panicked mid-count.
             return true;
         };
-        let window = windows.entry((app, command)).or_insert((second, 0));
-        if window.0 != second {
-            *window = (second, 0);
+        let window = windows
+            .entry((app, command))
+            .or_insert(Window { second, calls: 0 });
+        if window.second != second {
+            *window = Window { second, calls: 0 };
         }
-        if window.1 >= per_second {
+        if window.calls >= per_second {
             return false;
         }
-        window.1 += 1;
+        window.calls += 1;
         true
     }
 }

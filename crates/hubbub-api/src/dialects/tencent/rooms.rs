@@ -67,8 +67,9 @@ pub(super) async fn create_room(State(state): State<AppState>, call: Call) -> Te
     let chat_disabled = info.bool("IsMessageDisabled")?.unwrap_or(false);
     let attributes = read_attributes(&info)?;
     let owner = match info.account("Owner_Account")?.filter(|o| !o.is_empty()) {
-        Some(owner) => account_ref(&owner)
-            .map_err(|_| TencentError::new(code::NOT_IMPORTED, format!("{owner:?} was never imported")))?,
+        Some(owner) => account_ref(&owner).map_err(|_| {
+            TencentError::new(code::NOT_IMPORTED, format!("{owner:?} was never imported"))
+        })?,
         // The caller owns the room [S]; an admin identifier becomes a user on first use.
         None => {
             let (admin, _) = state
