@@ -8,6 +8,7 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod engine_support;
 mod members;
 mod messages;
 mod robots;
