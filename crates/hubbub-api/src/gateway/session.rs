@@ -703,7 +703,7 @@ impl Session {
     }
 
     /// Applies the controls posted since the last call: leaves channels the user was
-    /// removed from (members-only channels) or that were deleted.
+    /// removed from (members-only channels), banned from, or that were deleted.
     pub fn apply_controls(&mut self) {
         let Some(control) = self.control() else {
             return;
@@ -711,7 +711,7 @@ impl Session {
         for control in control.take() {
             let (channel, members_only) = match control {
                 Control::MemberRemoved(c) => (c, true),
-                Control::ChannelDeleted(c) => (c, false),
+                Control::ChannelDeleted(c) | Control::Banned(c) => (c, false),
             };
             let names: Vec<String> = self
                 .subs
