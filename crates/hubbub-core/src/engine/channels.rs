@@ -70,7 +70,16 @@ impl Engine {
         }
         let properties = Properties::parse("properties", input.properties)?;
         let creator = match (&input.creator, actor.user()) {
-            (Some(r), _) => Some(self.resolve_user(app, r).await?.id),
+            (Some(r), None) => Some(self.resolve_user(app, r).await?.id),
+            // A user creates channels as themselves, never in another user's name.
+            (Some(r), Some(user)) => {
+                if self.resolve_user(app, r).await?.id != user {
+                    return Err(Error::Forbidden(
+                        "a user may only create channels as their own creator".into(),
+                    ));
+                }
+                Some(user)
+            }
             (None, Some(user)) => Some(user),
             (None, None) => None,
         };

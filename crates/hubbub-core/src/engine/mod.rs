@@ -20,6 +20,7 @@ mod messages;
 mod moderation;
 mod notifications;
 mod participants;
+pub mod prism_support;
 mod realtime;
 mod receipts;
 mod reports;
