@@ -1,13 +1,15 @@
 //! send_text_msg.
 
 use crate::helpers::*;
+use hubbub_core::engine::UserRef;
+use hubbub_core::names::UserName;
 use serde_json::json;
 
 const SEND: &str = "live_engine_http_srv/send_text_msg";
 const UPDATE: &str = "live_engine_http_srv/update_room_info";
 
 /// Checklist 12: MsgTime (unix s) and a rising MsgSeq; the text is the account's
-/// message in every API (here the ChatKitty one), in seq order.
+/// message in the other APIs (ChatKitty's history, PRISM's chat view), in seq order.
 #[tokio::test]
 async fn sent_texts_get_seqs_and_show_everywhere() {
     let app = spawn_app().await;
@@ -53,6 +55,39 @@ async fn sent_texts_get_seqs_and_show_everywhere() {
         items[1]["properties"]["tencent"]["ExtensionInfo"],
         "{\"color\":\"red\"}"
     );
+
+    // PRISM's chat view (liveId = the channel id) lists them oldest first, by seq.
+    let viewer = app
+        .engine
+        .resolve_user(app.app, &UserRef::Name(UserName::parse("viewer").unwrap()))
+        .await
+        .unwrap();
+    let tokens = app
+        .engine
+        .issue_prism_tokens(app.app, viewer.id)
+        .await
+        .unwrap();
+    let view: serde_json::Value = app
+        .client
+        .post(format!("{}/prism/v1/service/live/{id}/chat", app.base))
+        .header("x-prism-access-token", &tokens.access_token)
+        .json(&json!({"maxResults": 10}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chat = view["data"]["messages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{view}"));
+    let texts: Vec<&str> = chat
+        .iter()
+        .map(|m| m["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["first!", "second"]);
+    assert_eq!(chat[0]["authorId"], viewer.id.to_string());
+    assert_eq!(chat[0]["authorName"], "The Viewer");
 }
 
 /// Bad sends: an account never imported 70107, missing or empty text 100002, an
