@@ -26,6 +26,7 @@ mod realtime;
 mod receipts;
 mod reports;
 mod sessions;
+pub mod tencent_support;
 mod threads;
 mod users;
 
