@@ -37,6 +37,13 @@ step "centrifuge npm client conformance (realtime gateway)"
   node --test --test-concurrency=1
 )
 
+step "tencent npm client conformance (UserSigs from tls-sig-api-v2)"
+(
+  cd tests/clients/tencent
+  npm ci --no-audit --no-fund --loglevel=error
+  node --test --test-concurrency=1
+)
+
 step "Autobahn WebSocket conformance (kosoku; 0 FAILED, 0 UNCLEAN)"
 bash scripts/autobahn.sh
 

@@ -15,6 +15,10 @@ pub struct ApiConfig {
     pub max_json_depth: usize,
     /// Lifetime of OAuth access tokens.
     pub access_token_ttl: Duration,
+    /// Whether Allmine's `send-otp` answers carry the code. hubbub sends no mail or
+    /// SMS, so with `false` nobody learns a code and OTP logins are off (Allmine
+    /// tokens then come from `hubbub token --for allmine`).
+    pub allmine_otp_in_response: bool,
 }
 
 impl Default for ApiConfig {
@@ -23,6 +27,7 @@ impl Default for ApiConfig {
             max_body_bytes: 256 * 1024,
             max_json_depth: 32,
             access_token_ttl: Duration::from_secs(3600),
+            allmine_otp_in_response: true,
         }
     }
 }
@@ -46,8 +51,24 @@ impl AppState {
     }
 
     pub fn with_realtime(engine: Arc<Engine>, config: ApiConfig, realtime: RealtimeConfig) -> Self {
+        Self::with_presence(
+            engine,
+            config,
+            realtime,
+            Arc::new(hubbub_core::presence::MemoryPresence::new()),
+        )
+    }
+
+    /// State whose gateway keeps presence in `presence` (the cluster's, when scaled
+    /// out).
+    pub fn with_presence(
+        engine: Arc<Engine>,
+        config: ApiConfig,
+        realtime: RealtimeConfig,
+        presence: Arc<dyn hubbub_core::presence::Presence>,
+    ) -> Self {
         Self {
-            gateway: Gateway::new(engine.clone(), realtime),
+            gateway: Gateway::with_presence(engine.clone(), realtime, presence),
             engine,
             config: Arc::new(config),
             metrics: Arc::new(HttpMetrics::default()),

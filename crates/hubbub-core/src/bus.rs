@@ -6,6 +6,9 @@
 //! data was not committed — the engine guarantees that by publishing after commit.
 
 use crate::events::ChannelEvent;
+use crate::ids::{AppId, ChannelId};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -19,9 +22,42 @@ pub trait Bus: Send + Sync + 'static {
     /// lags behind gets `RecvError::Lagged` and must resync from the store.
     fn subscribe(&self) -> broadcast::Receiver<Arc<ChannelEvent>>;
 
-    /// Whether the bus is connected (for `/readyz`).
+    /// Carries an event to the other nodes only: this node has delivered it itself.
+    /// For join and leave pushes, which the announcing node delivers to its own
+    /// subscribers but the one who joined. A single-node bus has nothing to do.
+    fn announce(&self, event: Arc<ChannelEvent>) {
+        let _ = event;
+    }
+
+    /// Whether the bus is connected (for `/readyz`, and the engine refuses writes
+    /// that announce an event while it is not).
     fn is_ready(&self) -> bool {
         true
+    }
+
+    /// This node's consumers start (`true`) or stop (`false`) caring about a channel:
+    /// the fan-out hub calls it when a channel's first local subscriber arrives and
+    /// when its last one leaves. A clustered bus uses it to receive other nodes'
+    /// events of that channel only while someone here watches it. Events published
+    /// by this node always reach its own consumers, interest or not.
+    ///
+    /// Must not block. Called once per transition, in order.
+    fn interest(&self, app: AppId, channel: ChannelId, interested: bool) {
+        let _ = (app, channel, interested);
+    }
+
+    /// Completes once other nodes' events of a channel this node declared interest in
+    /// reach it, so a subscriber that waits for it before reading its position misses
+    /// nothing, not even events the store cannot replay (edits, typing, joins). A
+    /// bus may give up waiting (an outage must not hold subscribers); a single-node
+    /// bus is always there.
+    fn until_live(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        let _ = (app, channel);
+        Box::pin(std::future::ready(()))
     }
 }
 

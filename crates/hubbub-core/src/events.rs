@@ -30,6 +30,17 @@ pub enum EventType {
     /// A custom event sent through `POST /channels/{id}/events`.
     Custom,
     Keystrokes,
+    /// A user's connection joined the channel on another node: delivered as a
+    /// Centrifugo `join` push, never stored nor published to clients as a
+    /// publication. `data` is `{"info": {"user", "client"}}`.
+    Join,
+    /// Like [`EventType::Join`], for a connection that left.
+    Leave,
+    /// Not a change: the bus tells this node's consumers that events of the channel
+    /// may have been lost (a cross-node subscription just became live, or the bus
+    /// reconnected), so they re-read what they need from the store. The engine never
+    /// publishes it and no client ever sees it.
+    Resync,
 }
 
 impl EventType {
@@ -50,6 +61,9 @@ impl EventType {
             EventType::RobotRemoved => "robot.removed",
             EventType::Custom => "channel.event",
             EventType::Keystrokes => "keystrokes",
+            EventType::Join => "join",
+            EventType::Leave => "leave",
+            EventType::Resync => "resync",
         }
     }
 }
@@ -87,6 +101,18 @@ impl ChannelEvent {
             seq,
             epoch: Arc::from(epoch),
             data: Arc::from(data),
+        }
+    }
+
+    /// The [`EventType::Resync`] signal for a channel.
+    pub fn resync(app_id: AppId, channel_id: ChannelId) -> Self {
+        Self {
+            app_id,
+            channel_id,
+            event_type: EventType::Resync,
+            seq: None,
+            epoch: Arc::from(""),
+            data: Arc::from(&b"{}"[..]),
         }
     }
 }

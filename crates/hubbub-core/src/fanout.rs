@@ -25,7 +25,15 @@
 //! state, then the transport reads its starting position (and any recovery) from the
 //! store, then [`Hub::activate`] queues the subscribe reply followed by the buffered
 //! events newer than that position — under the room lock, so nothing interleaves.
+//!
+//! **Interest.** A hub built [`Hub::with_interest`] tells the bus when a room appears
+//! and when it goes away, so a clustered bus carries other nodes' events of a channel
+//! here only while it has subscribers. A new cross-node subscription becomes live a
+//! little after the subscriber read its position, so the bus then sends an
+//! [`EventType::Resync`], and the room reads from the store whatever was committed in
+//! between (the same after a reconnect of the bus).
 
+use crate::bus::Bus;
 use crate::events::{ChannelEvent, EventType};
 use crate::ids::{AppId, ChannelId};
 use crate::store::Store;
@@ -65,6 +73,13 @@ pub trait FrameEncoder: Send + Sync + 'static {
     /// The frame of `event` for subscribers of the channel called `room` (its protocol
     /// name) in `format`.
     fn encode(&self, format: FrameFormat, room: &str, event: &ChannelEvent) -> Frame;
+
+    /// The push frame of a [`EventType::Join`] or [`EventType::Leave`] event from
+    /// another node, for the formats that carry such pushes (`None`: not sent).
+    fn encode_push(&self, format: FrameFormat, room: &str, event: &ChannelEvent) -> Option<Frame> {
+        let _ = (format, room, event);
+        None
+    }
 }
 
 /// Why an outbox closed: a code and a reason for the transport to send.
@@ -235,6 +250,8 @@ pub struct Hub {
     waiting: Mutex<HashSet<RoomKey>>,
     encoder: Arc<dyn FrameEncoder>,
     store: Arc<dyn Store>,
+    /// Told when rooms appear and go away.
+    interest: Option<Arc<dyn Bus>>,
     next_id: AtomicU64,
     events: AtomicU64,
     deliveries: AtomicU64,
@@ -253,12 +270,20 @@ impl Hub {
             waiting: Mutex::new(HashSet::new()),
             encoder,
             store,
+            interest: None,
             next_id: AtomicU64::new(1),
             events: AtomicU64::new(0),
             deliveries: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             gap_fills: AtomicU64::new(0),
         }
+    }
+
+    /// Tells `bus` when a channel gets its first local subscriber and when it loses
+    /// its last ([`Bus::interest`]).
+    pub fn with_interest(mut self, bus: Arc<dyn Bus>) -> Self {
+        self.interest = Some(bus);
+        self
     }
 
     pub fn stats(&self) -> HubStats {
@@ -285,6 +310,10 @@ impl Hub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut rooms = self.rooms.write().unwrap_or_else(|e| e.into_inner());
         let room = rooms.entry(key).or_insert_with(|| {
+            // Under the rooms lock, so the bus sees appearances and departures in order.
+            if let Some(bus) = &self.interest {
+                bus.interest(key.0, key.1, true);
+            }
             Arc::new(Mutex::new(Room {
                 name: Arc::from(name),
                 next_seq: last_seq + 1,
@@ -303,6 +332,14 @@ impl Hub {
             },
         );
         id
+    }
+
+    /// Completes once the bus carries the room's events from other nodes (see
+    /// [`Bus::until_live`]); call between [`Hub::subscribe`] and reading the position.
+    pub async fn until_live(&self, key: RoomKey) {
+        if let Some(bus) = &self.interest {
+            bus.until_live(key.0, key.1).await;
+        }
     }
 
     /// Ends the buffering state: queues `first` (the subscribe reply), then the
@@ -352,6 +389,9 @@ impl Hub {
             };
             if empty {
                 rooms.remove(&key);
+                if let Some(bus) = &self.interest {
+                    bus.interest(key.0, key.1, false);
+                }
             }
         }
     }
@@ -434,6 +474,20 @@ impl Hub {
         let Some(room) = self.room((event.app_id, event.channel_id)) else {
             return;
         };
+        match event.event_type {
+            EventType::Resync => {
+                self.mark_for_resync((event.app_id, event.channel_id), &room);
+                return;
+            }
+            EventType::Join | EventType::Leave => {
+                let name = lock_room(&room).name.clone();
+                self.broadcast((event.app_id, event.channel_id), None, |format| {
+                    self.encoder.encode_push(format, &name, event)
+                });
+                return;
+            }
+            _ => {}
+        }
         self.events.fetch_add(1, Ordering::Relaxed);
         let mut room = lock_room(&room);
         match (event.event_type, event.seq) {
@@ -510,6 +564,15 @@ impl Hub {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
         self.deliveries.fetch_add(delivered, Ordering::Relaxed);
+    }
+
+    /// Makes the room read the store on the next tick: events may have been lost.
+    fn mark_for_resync(&self, key: RoomKey, room: &Mutex<Room>) {
+        lock_room(room).gap_since = Some(Instant::now() - GAP_WAIT);
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key);
     }
 
     fn mark_all_for_resync(&self) {

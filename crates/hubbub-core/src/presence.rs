@@ -3,10 +3,14 @@
 //! Presence is keyed by application and channel, and holds one entry per connection
 //! (a user with two tabs open is two clients, one user). The realtime gateway joins
 //! and leaves; the ChatKitty participants API and `presence`/`presence_stats` read.
-//! [`MemoryPresence`] serves one node; a clustered implementation (NATS KV, say) can
-//! implement the same trait later without touching its callers.
+//! [`MemoryPresence`] serves one node; a clustered implementation (the NATS KV one in
+//! `hubbub-bus-nats`) implements the same trait with a local cache, so every call
+//! stays cheap and synchronous.
+//!
+//! [`OnlineUsers`] answers "is this user connected anywhere": the engine's sessions
+//! record into it, and user views read it (ChatKitty's `presence.online`).
 
-use crate::ids::{AppId, ChannelId};
+use crate::ids::{AppId, ChannelId, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -44,6 +48,59 @@ pub trait Presence: Send + Sync + 'static {
     fn stats(&self, app: AppId, channel: ChannelId) -> PresenceStats;
 }
 
+/// Users with at least one live realtime connection (on this node, or in the
+/// cluster). Every method is cheap and never blocks on I/O.
+pub trait OnlineUsers: Send + Sync + 'static {
+    /// A connection of the user opened.
+    fn connected(&self, app: AppId, user: UserId);
+
+    /// A connection of the user closed.
+    fn disconnected(&self, app: AppId, user: UserId);
+
+    /// Whether the user has a live connection.
+    fn is_online(&self, app: AppId, user: UserId) -> bool;
+}
+
+/// The users connected to this node, counted per connection.
+#[derive(Default)]
+pub struct LocalOnlineUsers {
+    sessions: Mutex<HashMap<(AppId, UserId), u32>>,
+}
+
+impl LocalOnlineUsers {
+    /// The users of an application connected here.
+    pub fn users_of(&self, app: AppId) -> Vec<UserId> {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions
+            .keys()
+            .filter(|(a, _)| *a == app)
+            .map(|(_, u)| *u)
+            .collect()
+    }
+}
+
+impl OnlineUsers for LocalOnlineUsers {
+    fn connected(&self, app: AppId, user: UserId) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        *sessions.entry((app, user)).or_default() += 1;
+    }
+
+    fn disconnected(&self, app: AppId, user: UserId) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = sessions.get_mut(&(app, user)) {
+            *n -= 1;
+            if *n == 0 {
+                sessions.remove(&(app, user));
+            }
+        }
+    }
+
+    fn is_online(&self, app: AppId, user: UserId) -> bool {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.contains_key(&(app, user))
+    }
+}
+
 #[derive(Default)]
 struct ChannelPresence {
     /// client id → user name
@@ -63,6 +120,14 @@ pub struct MemoryPresence {
 impl MemoryPresence {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether a named user has a connection in the channel.
+    pub fn has_user(&self, app: AppId, channel: ChannelId, user: &str) -> bool {
+        let channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        channels
+            .get(&(app, channel))
+            .is_some_and(|room| room.users.contains_key(user))
     }
 }
 
@@ -156,12 +221,30 @@ mod tests {
             }
         );
         assert_eq!(p.list(app, ch).len(), 4);
+        assert!(p.has_user(app, ch, "jane"));
+        assert!(!p.has_user(app, ch, ""), "anonymous viewers are nobody");
         assert_eq!(p.leave(app, ch, "c1"), Some(entry("c1", "jane")));
         assert_eq!(p.stats(app, ch).num_users, 3, "jane still has c2");
         p.leave(app, ch, "c2");
         p.leave(app, ch, "c3");
         assert_eq!(p.stats(app, ch).num_users, 1);
         assert_eq!(p.leave(app, ch, "nope"), None);
+    }
+
+    #[test]
+    fn a_user_is_online_while_any_connection_lives() {
+        let online = LocalOnlineUsers::default();
+        let (app, user) = (AppId(1), UserId(7));
+        online.connected(app, user);
+        online.connected(app, user);
+        online.disconnected(app, user);
+        assert!(online.is_online(app, user));
+        assert_eq!(online.users_of(app), vec![user]);
+        online.disconnected(app, user);
+        assert!(!online.is_online(app, user));
+        online.disconnected(app, user);
+        assert!(!online.is_online(AppId(2), user));
+        assert!(online.users_of(app).is_empty());
     }
 
     #[test]

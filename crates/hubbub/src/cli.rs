@@ -37,6 +37,9 @@ pub struct GlobalArgs {
     /// Database URL [env: HUBBUB_DATABASE_URL] [default: sqlite://<data-dir>/hubbub.db]
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// NATS server URL: serve as one node of a cluster [env: HUBBUB_NATS_URL] [default: none, a single node]
+    #[arg(long, global = true, value_name = "URL")]
+    pub nats_url: Option<String>,
     /// Address to listen on [env: HUBBUB_LISTEN] [default: 127.0.0.1:8080]
     #[arg(long, global = true, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
@@ -139,6 +142,7 @@ fn load(global: &GlobalArgs) -> anyhow::Result<Config> {
             listen: global.listen,
             data_dir: global.data_dir.clone(),
             database_url: global.database_url.clone(),
+            nats_url: global.nats_url.clone(),
         },
     )
 }

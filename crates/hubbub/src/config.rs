@@ -25,6 +25,48 @@ pub struct Config {
     pub storage: StorageConfig,
     pub realtime: RealtimeSection,
     pub imports: ImportsConfig,
+    pub cluster: ClusterConfig,
+}
+
+/// Several nodes serving one cluster: NATS carries events between them and holds
+/// the cluster's presence. Without a NATS URL the node runs alone (in-process bus).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// NATS server URL(s), comma-separated; empty = a single node. May hold a
+    /// password, so it is redacted in logs. `cluster.nats_url`, `HUBBUB_NATS_URL`,
+    /// `--nats-url`.
+    pub nats_url: String,
+    /// First token of the event subjects (`<prefix>.<app>.<channel>`), so several
+    /// clusters can share a NATS. `HUBBUB_NATS_SUBJECT_PREFIX`.
+    pub subject_prefix: String,
+    /// The NATS KV bucket of the cluster's presence. `HUBBUB_NATS_PRESENCE_BUCKET`.
+    pub presence_bucket: String,
+    /// Seconds a node's presence outlives its last heartbeat (a node that dies
+    /// disappears from presence after this). `HUBBUB_NATS_PRESENCE_TTL_SECS`.
+    pub presence_ttl_secs: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            nats_url: String::new(),
+            subject_prefix: "hubbub".into(),
+            presence_bucket: "hubbub_presence".into(),
+            presence_ttl_secs: 15,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterConfig")
+            .field("nats_url", &redact_url(&self.nats_url))
+            .field("subject_prefix", &self.subject_prefix)
+            .field("presence_bucket", &self.presence_bucket)
+            .field("presence_ttl_secs", &self.presence_ttl_secs)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,6 +102,9 @@ pub struct LimitsConfig {
 pub struct AuthConfig {
     /// Lifetime of OAuth access tokens, in seconds. `HUBBUB_ACCESS_TOKEN_TTL_SECS`.
     pub access_token_ttl_secs: u64,
+    /// Whether Allmine's `send-otp` answers carry the one-time code (hubbub sends no
+    /// mail or SMS, so `false` turns OTP logins off). `HUBBUB_ALLMINE_OTP_IN_RESPONSE`.
+    pub allmine_otp_in_response: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -227,6 +272,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             realtime: RealtimeSection::default(),
             imports: ImportsConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -254,6 +300,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             access_token_ttl_secs: 3600,
+            allmine_otp_in_response: true,
         }
     }
 }
@@ -278,6 +325,7 @@ impl std::fmt::Debug for Config {
             .field("storage", &self.storage)
             .field("realtime", &self.realtime)
             .field("imports", &self.imports)
+            .field("cluster", &self.cluster)
             .finish()
     }
 }
@@ -299,6 +347,7 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub nats_url: Option<String>,
 }
 
 impl Config {
@@ -328,6 +377,9 @@ impl Config {
         }
         if let Some(url) = &overrides.database_url {
             config.database_url = url.clone();
+        }
+        if let Some(url) = &overrides.nats_url {
+            config.cluster.nats_url = url.clone();
         }
         config.validate()?;
         Ok(config)
@@ -376,6 +428,9 @@ impl Config {
         if let Some(v) = env("HUBBUB_ACCESS_TOKEN_TTL_SECS") {
             self.auth.access_token_ttl_secs = parse("HUBBUB_ACCESS_TOKEN_TTL_SECS", &v)?;
         }
+        if let Some(v) = env("HUBBUB_ALLMINE_OTP_IN_RESPONSE") {
+            self.auth.allmine_otp_in_response = parse("HUBBUB_ALLMINE_OTP_IN_RESPONSE", &v)?;
+        }
         if let Some(v) = env("HUBBUB_SQLITE_SYNCHRONOUS") {
             self.storage.sqlite_synchronous = v;
         }
@@ -395,6 +450,18 @@ impl Config {
             "HUBBUB_JOBS_MAX_CONCURRENT" => max_concurrent_jobs,
             "HUBBUB_JOBS_STALE_AFTER_SECS" => stale_after_secs,
         );
+        if let Some(v) = env("HUBBUB_NATS_URL") {
+            self.cluster.nats_url = v;
+        }
+        if let Some(v) = env("HUBBUB_NATS_SUBJECT_PREFIX") {
+            self.cluster.subject_prefix = v;
+        }
+        if let Some(v) = env("HUBBUB_NATS_PRESENCE_BUCKET") {
+            self.cluster.presence_bucket = v;
+        }
+        if let Some(v) = env("HUBBUB_NATS_PRESENCE_TTL_SECS") {
+            self.cluster.presence_ttl_secs = parse("HUBBUB_NATS_PRESENCE_TTL_SECS", &v)?;
+        }
         let rt = &mut self.realtime;
         macro_rules! realtime_env {
             ($($key:literal => $field:ident),* $(,)?) => {$(
@@ -485,6 +552,24 @@ impl Config {
         if !(1..=86_400).contains(&im.stale_after_secs) {
             bail!("imports.stale_after_secs must be 1 to 86400");
         }
+        let cl = &self.cluster;
+        let token_ok = |t: &str, extra: &[char]| {
+            !t.is_empty()
+                && t.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || c == '_' || c == '-' || extra.contains(&c)
+                })
+        };
+        if !cl.subject_prefix.split('.').all(|t| token_ok(t, &[])) {
+            bail!(
+                "cluster.subject_prefix must be dot-separated tokens of letters, digits, - and _"
+            );
+        }
+        if !token_ok(&cl.presence_bucket, &[]) {
+            bail!("cluster.presence_bucket must be letters, digits, - and _");
+        }
+        if !(2..=3600).contains(&cl.presence_ttl_secs) {
+            bail!("cluster.presence_ttl_secs must be 2 to 3600");
+        }
         let url = self.effective_database_url();
         if !url.starts_with("sqlite:") {
             bail!(
@@ -535,6 +620,9 @@ max_json_depth = 32
 [auth]
 # Lifetime of OAuth access tokens from POST /oauth/token (HUBBUB_ACCESS_TOKEN_TTL_SECS).
 access_token_ttl_secs = 3600
+# Allmine's send-otp answers carry the one-time code. hubbub sends no mail or SMS, so
+# false turns Allmine OTP logins off (HUBBUB_ALLMINE_OTP_IN_RESPONSE).
+allmine_otp_in_response = true
 
 [storage]
 # "full": an acknowledged message survives power loss (group commit keeps it fast).
@@ -587,6 +675,19 @@ max_concurrent_jobs = 2
 # Seconds without a heartbeat before a job's process counts as gone and the job is
 # marked FAILED "interrupted" (HUBBUB_JOBS_STALE_AFTER_SECS).
 stale_after_secs = 30
+
+[cluster]
+# Several nodes on one database serve one cluster when given a NATS server: events
+# cross between nodes on NATS subjects, presence and online users live in a NATS KV
+# bucket. Empty: this node runs alone (HUBBUB_NATS_URL, --nats-url).
+nats_url = ""
+# First token of the event subjects <prefix>.<app>.<channel> (HUBBUB_NATS_SUBJECT_PREFIX).
+subject_prefix = "hubbub"
+# KV bucket of the cluster's presence (HUBBUB_NATS_PRESENCE_BUCKET).
+presence_bucket = "hubbub_presence"
+# Seconds a node's presence outlives its last heartbeat; the same on every node
+# (HUBBUB_NATS_PRESENCE_TTL_SECS).
+presence_ttl_secs = 15
 "#;
 
 #[cfg(test)]
@@ -620,6 +721,22 @@ mod tests {
         );
         assert_eq!(config.limits.max_message_bytes, 100, "file beats default");
         assert_eq!(config.auth.access_token_ttl_secs, 3600, "default stays");
+        assert!(
+            config.cluster.nats_url.is_empty(),
+            "a single node by default"
+        );
+        let env = |k: &str| (k == "HUBBUB_NATS_URL").then(|| "nats://env:4222".to_string());
+        let config = Config::load_from(None, &Overrides::default(), env).unwrap();
+        assert_eq!(config.cluster.nats_url, "nats://env:4222");
+        let flag = Overrides {
+            nats_url: Some("nats://flag:4222".into()),
+            ..Default::default()
+        };
+        let config = Config::load_from(None, &flag, env).unwrap();
+        assert_eq!(
+            config.cluster.nats_url, "nats://flag:4222",
+            "flag beats env"
+        );
     }
 
     #[test]
@@ -650,8 +767,16 @@ mod tests {
             database_url: "postgres://u:hunter2@db/x".into(),
             ..Config::default()
         };
+        let config = Config {
+            cluster: ClusterConfig {
+                nats_url: "nats://n:natspass@nats:4222".into(),
+                ..ClusterConfig::default()
+            },
+            ..config
+        };
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("natspass"));
         assert!(shown.contains("[redacted]"));
     }
 }

@@ -4,6 +4,7 @@
 //! May depend on every hubbub crate; nothing depends on it.
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod operators;
 pub mod progress;

@@ -1,12 +1,14 @@
 //! Start-up wiring: one path, used by `main` and by the integration tests (which
 //! start the same [`Application`] on port 0).
 
+use crate::cluster::ClusterNode;
 use crate::config::Config;
 use anyhow::Context;
 use hubbub_api::{ApiConfig, AppState};
 use hubbub_core::Engine;
-use hubbub_core::bus::InProcessBus;
+use hubbub_core::bus::{Bus, InProcessBus};
 use hubbub_core::limits::Limits;
+use hubbub_core::presence::{MemoryPresence, Presence};
 use hubbub_core::store::Store;
 use hubbub_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::future::Future;
@@ -34,14 +36,16 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// Builds the engine over a store with the configured limits.
 pub fn engine(config: &Config, store: Arc<dyn Store>) -> Arc<Engine> {
+    Arc::new(engine_on(config, store, Arc::new(InProcessBus::default())))
+}
+
+/// The engine on a given bus.
+fn engine_on(config: &Config, store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Engine {
     let limits = Limits {
         max_message_bytes: config.limits.max_message_bytes,
         ..Limits::default()
     };
-    Arc::new(
-        Engine::new(store, Arc::new(InProcessBus::default()), limits)
-            .with_jobs(config.imports.jobs_config(&config.data_dir)),
-    )
+    Engine::new(store, bus, limits).with_jobs(config.imports.jobs_config(&config.data_dir))
 }
 
 /// A built, bound, not yet running server.
@@ -50,6 +54,7 @@ pub struct Application {
     router: axum::Router,
     engine: Arc<Engine>,
     gateway: Arc<hubbub_api::gateway::Gateway>,
+    cluster: Option<ClusterNode>,
 }
 
 impl Application {
@@ -57,21 +62,45 @@ impl Application {
     /// port; see [`Application::local_addr`]).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
-        let engine = engine(config, store);
-        // No realtime connection survives a restart: sessions left ACTIVE have ended.
-        let ended = engine
-            .end_stale_sessions()
-            .await
-            .context("cannot end the sessions of the previous run")?;
-        if ended > 0 {
-            tracing::info!(ended, "ended user sessions left active by the previous run");
+        Self::build_with_store(config, store).await
+    }
+
+    /// [`Application::build`] over an open store (nodes of a cluster in one test
+    /// process share one).
+    pub async fn build_with_store(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let cluster = ClusterNode::join(config).await?;
+        let (engine, presence): (_, Arc<dyn Presence>) = match &cluster {
+            Some(node) => (
+                Arc::new(
+                    engine_on(config, store, node.bus()).with_online_users(node.online_users()),
+                ),
+                node.presence(),
+            ),
+            None => (engine(config, store), Arc::new(MemoryPresence::new())),
+        };
+        if cluster.is_none() {
+            // No realtime connection survives a restart: sessions left ACTIVE have
+            // ended. (In a cluster the other nodes' sessions are live: they stay.)
+            let ended = engine
+                .end_stale_sessions()
+                .await
+                .context("cannot end the sessions of the previous run")?;
+            if ended > 0 {
+                tracing::info!(ended, "ended user sessions left active by the previous run");
+            }
         }
         let api = ApiConfig {
             max_body_bytes: config.limits.max_body_bytes,
             max_json_depth: config.limits.max_json_depth,
             access_token_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
+            allmine_otp_in_response: config.auth.allmine_otp_in_response,
         };
-        let state = AppState::with_realtime(engine.clone(), api, config.realtime.gateway_config());
+        let state = AppState::with_presence(
+            engine.clone(),
+            api,
+            config.realtime.gateway_config(),
+            presence,
+        );
         let gateway = state.gateway.clone();
         let router = hubbub_api::router(state);
         let listener = TcpListener::bind(config.listen)
@@ -82,6 +111,7 @@ impl Application {
             router,
             engine,
             gateway,
+            cluster,
         })
     }
 
@@ -139,6 +169,9 @@ impl Application {
         keeper.abort();
         self.engine.stop_jobs().await;
         self.gateway.drained().await;
+        if let Some(cluster) = &self.cluster {
+            cluster.leave().await;
+        }
         result.context("server failed")
     }
 }

@@ -1,6 +1,7 @@
-//! Server-side unsubscribes: when a user is removed from a channel (or a channel is
-//! deleted), that user's connections (every connection, for a deletion) leave the
-//! channel and are told so with an unsubscribe push (code 2000: stay unsubscribed).
+//! Server-side unsubscribes: when a user is removed from a channel, banned from it
+//! (or a channel is deleted), that user's connections (every connection, for a
+//! deletion) leave the channel and are told so with an unsubscribe push (code 2000:
+//! stay unsubscribed).
 //!
 //! A task of the gateway reads these events from the bus and posts them to the
 //! affected sessions' [`SessionControl`]; each session applies them between commands.
@@ -19,6 +20,8 @@ pub enum Control {
     MemberRemoved(ChannelId),
     /// The channel is gone: leave it.
     ChannelDeleted(ChannelId),
+    /// The user was banned from the channel: leave it, whatever its kind.
+    Banned(ChannelId),
 }
 
 /// A session's mailbox for controls.
@@ -83,6 +86,16 @@ impl Controls {
                 (Control::MemberRemoved(event.channel_id), Some(UserId(user)))
             }
             EventType::ChannelDeleted => (Control::ChannelDeleted(event.channel_id), None),
+            EventType::UserRestricted => {
+                let data: serde_json::Value =
+                    serde_json::from_slice(&event.data).unwrap_or_default();
+                let (Some(user), Some("BAN")) =
+                    (data["user"]["id"].as_i64(), data["kind"].as_str())
+                else {
+                    return;
+                };
+                (Control::Banned(event.channel_id), Some(UserId(user)))
+            }
             _ => return,
         };
         let by_app = self.by_app.lock().unwrap_or_else(|e| e.into_inner());

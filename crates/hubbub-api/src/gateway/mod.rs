@@ -30,7 +30,7 @@ pub mod ws;
 use crate::AppState;
 use axum::routing::get;
 use hubbub_core::Engine;
-use hubbub_core::events::ChannelEvent;
+use hubbub_core::events::{ChannelEvent, EventType};
 use hubbub_core::fanout::{Frame, FrameEncoder, FrameFormat, Hub, Outbox};
 use hubbub_core::presence::{MemoryPresence, Presence};
 use limits::ConnectionRegistry;
@@ -129,6 +129,22 @@ impl FrameEncoder for WireEncoder {
             _ => protocol::publication_push(room, &event.data, event.seq),
         }
     }
+
+    fn encode_push(&self, format: FrameFormat, room: &str, event: &ChannelEvent) -> Option<Frame> {
+        let kind = match event.event_type {
+            EventType::Join => "join",
+            EventType::Leave => "leave",
+            _ => return None,
+        };
+        let wire = match format {
+            FORMAT_CENTRIFUGO_JSON => session::Wire::Bidirectional,
+            FORMAT_UNI_SSE => session::Wire::UniSse,
+            // SSE streams carry publications only.
+            _ => return None,
+        };
+        let body: serde_json::Value = serde_json::from_slice(&event.data).ok()?;
+        Some(wire.push(Some(room), kind, &body))
+    }
 }
 
 /// The gateway of one node. Cheap to share (`Arc<Gateway>`).
@@ -147,9 +163,22 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Builds the gateway and starts its hub on the engine's bus (needs a runtime).
+    /// Builds the gateway with this node's own presence and starts its hub on the
+    /// engine's bus (needs a runtime).
     pub fn new(engine: Arc<Engine>, config: RealtimeConfig) -> Arc<Self> {
-        let hub = Arc::new(Hub::new(Arc::new(WireEncoder), engine.store().clone()));
+        Self::with_presence(engine, config, Arc::new(MemoryPresence::new()))
+    }
+
+    /// [`Gateway::new`] with another presence (the cluster's, when scaled out).
+    pub fn with_presence(
+        engine: Arc<Engine>,
+        config: RealtimeConfig,
+        presence: Arc<dyn Presence>,
+    ) -> Arc<Self> {
+        let hub = Arc::new(
+            Hub::new(Arc::new(WireEncoder), engine.store().clone())
+                .with_interest(engine.bus().clone()),
+        );
         let stop_hub = Arc::new(Notify::new());
         let events = engine.bus().subscribe();
         let stop = stop_hub.clone();
@@ -180,7 +209,7 @@ impl Gateway {
             ws_frames: AtomicU64::new(0),
             engine,
             hub,
-            presence: Arc::new(MemoryPresence::new()),
+            presence,
             connections: ConnectionRegistry::default(),
             config,
             shutting_down: AtomicBool::new(false),

@@ -480,6 +480,7 @@ impl Session {
             self.outbox.clone(),
             self.wire.format(),
         );
+        self.gw.hub.until_live(key).await;
         let position = match read_position(&self.gw, &channel, recover).await {
             Ok(position) => position,
             Err(e) => {
@@ -648,9 +649,14 @@ impl Session {
         Ok(())
     }
 
-    /// Queues a join or leave push for the room's subscribers.
+    /// Queues a join or leave push for the room's subscribers here (but `except`),
+    /// and has the other nodes of a cluster push it to theirs.
     fn announce(&self, key: RoomKey, channel: &str, kind: &str, except: Option<SubId>) {
-        let body = json!({"info": {"user": self.identity().user_name(), "client": &*self.client}});
+        let user = self.identity().user_name();
+        self.gw
+            .engine
+            .announce_presence(key.0, key.1, kind == "join", user, &self.client);
+        let body = json!({"info": {"user": user, "client": &*self.client}});
         let bidirectional = Wire::Bidirectional.push(Some(channel), kind, &body);
         let uni = Wire::UniSse.push(Some(channel), kind, &body);
         self.gw.hub.broadcast(key, except, |format| match format {
@@ -703,7 +709,7 @@ impl Session {
     }
 
     /// Applies the controls posted since the last call: leaves channels the user was
-    /// removed from (members-only channels) or that were deleted.
+    /// removed from (members-only channels), banned from, or that were deleted.
     pub fn apply_controls(&mut self) {
         let Some(control) = self.control() else {
             return;
@@ -711,7 +717,7 @@ impl Session {
         for control in control.take() {
             let (channel, members_only) = match control {
                 Control::MemberRemoved(c) => (c, true),
-                Control::ChannelDeleted(c) => (c, false),
+                Control::ChannelDeleted(c) | Control::Banned(c) => (c, false),
             };
             let names: Vec<String> = self
                 .subs

@@ -178,6 +178,7 @@ pub async fn stream(
         hub_id,
         _guard: guard,
     };
+    gw.hub.until_live(key).await;
     let position = match read_position(
         &gw,
         &channel,

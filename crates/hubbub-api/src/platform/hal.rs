@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use super::extract::{LinkBase, Query};
 use super::jobs::ApplicationJobResource;
+use super::moderation::ChannelRestrictionResource;
 use super::resources::*;
 use hubbub_core::ids::MessageId;
 use hubbub_core::paging::{
@@ -61,6 +62,13 @@ macro_rules! paged {
     };
 }
 
+paged!(
+    PagedModelChannelRestrictionResource,
+    ChannelRestrictionResourceEmbedded,
+    restrictions,
+    ChannelRestrictionResource,
+    PageMetadata
+);
 paged!(
     PagedModelChatUserResource,
     ChatUserResourceEmbedded,

@@ -15,6 +15,7 @@ pub mod invites;
 pub mod jobs;
 pub mod keystrokes;
 pub mod messages;
+pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod participants;
@@ -56,6 +57,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::list_user_messages))
         .routes(routes!(users::count_unread))
         .routes(routes!(users::update_display_picture))
+        .routes(routes!(moderation::set_password))
+        .routes(routes!(moderation::list_bans, moderation::ban_user))
+        .routes(routes!(moderation::unban_user))
+        .routes(routes!(moderation::list_mutes, moderation::mute_user))
+        .routes(routes!(moderation::unmute_user))
         .routes(routes!(
             users::retrieve_secret,
             users::set_secret,

@@ -70,7 +70,16 @@ impl Engine {
         }
         let properties = Properties::parse("properties", input.properties)?;
         let creator = match (&input.creator, actor.user()) {
-            (Some(r), _) => Some(self.resolve_user(app, r).await?.id),
+            (Some(r), None) => Some(self.resolve_user(app, r).await?.id),
+            // A user creates channels as themselves, never in another user's name.
+            (Some(r), Some(user)) => {
+                if self.resolve_user(app, r).await?.id != user {
+                    return Err(Error::Forbidden(
+                        "a user may only create channels as their own creator".into(),
+                    ));
+                }
+                Some(user)
+            }
             (None, Some(user)) => Some(user),
             (None, None) => None,
         };
@@ -251,6 +260,7 @@ impl Engine {
         channel: ChannelId,
         patch: ChannelPatch,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         self.require_moderator(actor, &current).await?;
         let mut changes = ChannelChanges::default();
@@ -286,6 +296,7 @@ impl Engine {
     }
 
     pub async fn delete_channel(&self, actor: &Actor, channel: ChannelId) -> Result<()> {
+        self.require_bus()?;
         require_app(actor)?;
         let current = self.get_channel(actor, channel).await?;
         self.store.delete_channel(actor.app(), channel).await?;
@@ -306,6 +317,7 @@ impl Engine {
         channel: ChannelId,
         user: &UserRef,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         self.require_moderator(actor, &current).await?;
         if current.kind == ChannelKind::Direct {
@@ -326,6 +338,7 @@ impl Engine {
         channel: ChannelId,
         user: UserId,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         self.require_moderator(actor, &current).await?;
         if current.kind == ChannelKind::Direct {
@@ -370,6 +383,7 @@ impl Engine {
         channel: ChannelId,
         user: &UserRef,
     ) -> Result<User> {
+        self.require_bus()?;
         require_app(actor)?;
         let current = self.get_channel(actor, channel).await?;
         let user = self.resolve_user(actor.app(), user).await?;
@@ -386,6 +400,7 @@ impl Engine {
         channel: ChannelId,
         user: UserId,
     ) -> Result<ChannelView> {
+        self.require_bus()?;
         require_app(actor)?;
         let current = self.get_channel(actor, channel).await?;
         let user = self.get_user(actor, user).await?;
@@ -415,6 +430,7 @@ impl Engine {
         event_type: &str,
         properties: Value,
     ) -> Result<(String, Properties, Option<User>)> {
+        self.require_bus()?;
         let current = self.get_channel(actor, channel).await?;
         let event_type = event_type.trim();
         if event_type.is_empty() || event_type.len() > 128 {

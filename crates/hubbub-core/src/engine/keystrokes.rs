@@ -89,6 +89,7 @@ impl Engine {
         user: Option<&UserRef>,
         keys: Option<String>,
     ) -> Result<User> {
+        self.require_bus()?;
         let app = actor.app();
         let typist = match (actor, user) {
             (Actor::User { user, .. }, _) => self.get_user(actor, *user).await?,

@@ -72,6 +72,7 @@ impl Engine {
         parent: Option<&MessageView>,
         input: SendMessage,
     ) -> Result<(Appended, MessageView)> {
+        self.require_bus()?;
         let app = actor.app();
         let nested_level = match parent {
             None => 0,
@@ -292,6 +293,7 @@ impl Engine {
         message: MessageId,
         patch: MessagePatch,
     ) -> Result<MessageView> {
+        self.require_bus()?;
         let current = self.get_message(actor, message).await?;
         self.require_author_or_app(actor, &current)?;
         let mut changes = MessageChanges::default();
@@ -325,6 +327,7 @@ impl Engine {
 
     /// Deletes a message: the app backend, its author, or a moderator of its channel.
     pub async fn delete_message(&self, actor: &Actor, message: MessageId) -> Result<MessageView> {
+        self.require_bus()?;
         let current = self.get_message(actor, message).await?;
         let channel = self.get_channel(actor, current.message.channel_id).await?;
         if self.require_author_or_app(actor, &current).is_err() {

@@ -5,6 +5,7 @@
 //! [`Store`] and — only after the store has committed — publishes the resulting event
 //! through the [`Bus`]. Nothing here knows about HTTP or SQL.
 
+pub mod allmine_support;
 mod applications;
 mod channels;
 mod dialects;
@@ -21,10 +22,12 @@ mod messages;
 mod moderation;
 mod notifications;
 mod participants;
+pub mod prism_support;
 mod realtime;
 mod receipts;
 mod reports;
 mod sessions;
+pub mod tencent_support;
 mod threads;
 mod users;
 
@@ -64,6 +67,7 @@ use crate::ids::{AppId, UserId};
 use crate::limits::Limits;
 use crate::model::User;
 use crate::names::UserName;
+use crate::presence::{LocalOnlineUsers, OnlineUsers};
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -110,8 +114,8 @@ pub struct Engine {
     limits: Limits,
     /// When each user last typed in each channel (keystrokes rate limit).
     typing: keystrokes::TypingLimiter,
-    /// Users with a live realtime session on this node.
-    online: Arc<sessions::OnlineUsers>,
+    /// Users with a live realtime session (this node's, or the cluster's).
+    online: Arc<dyn OnlineUsers>,
     /// Settings and runner id of this process's imports and exports.
     jobs: jobs::JobsRuntime,
     /// Serialises read-modify-write updates of live attributes and counters.
@@ -125,10 +129,17 @@ impl Engine {
             bus,
             limits,
             typing: Default::default(),
-            online: Default::default(),
+            online: Arc::new(LocalOnlineUsers::default()),
             jobs: jobs::JobsRuntime::new(JobsConfig::default()),
             live_updates: Default::default(),
         }
+    }
+
+    /// Counts users online in `online` (the cluster's, when scaled out) instead of
+    /// this node alone.
+    pub fn with_online_users(mut self, online: Arc<dyn OnlineUsers>) -> Self {
+        self.online = online;
+        self
     }
 
     /// The store, for read paths that need no rule beyond tenancy.
@@ -151,6 +162,21 @@ impl Engine {
             return Err(Error::Unavailable("bus not connected".into()));
         }
         Ok(())
+    }
+
+    /// Writes that announce an event in real time are refused (503 + `Retry-After` at
+    /// the edge) while the bus is down, before anything is written: the store would
+    /// take the write, but other nodes' subscribers would not hear of it until a
+    /// later event of the channel reveals the gap, and events without a seq (edits,
+    /// deletions, membership) would never reach them. The client retries, on this
+    /// node once the bus is back or on another node. Writes that announce nothing
+    /// (users, tokens, reads) go on: the database alone serves them.
+    pub(crate) fn require_bus(&self) -> Result<()> {
+        if self.bus.is_ready() {
+            Ok(())
+        } else {
+            Err(Error::Unavailable("bus not connected".into()))
+        }
     }
 
     /// Resolves a user reference within the actor's application.

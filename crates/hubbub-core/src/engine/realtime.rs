@@ -18,7 +18,7 @@
 use super::{Actor, Engine, require_app};
 use crate::error::{Error, Result};
 use crate::events::{ChannelEvent, EventType};
-use crate::ids::ChannelId;
+use crate::ids::{AppId, ChannelId};
 use crate::model::{
     AppCredentials, Application, Channel, ChannelKind, MessageView, NewUser, User, UserKind,
 };
@@ -28,6 +28,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The longest lifetime a minted token may have.
@@ -178,6 +179,32 @@ pub fn message_created_event(epoch: &str, view: &MessageView) -> ChannelEvent {
 }
 
 impl Engine {
+    /// Tells the other nodes of a cluster that a user's connection joined (or left)
+    /// a channel, so their subscribers get the `join` (`leave`) push this node's
+    /// gateway gave its own. Not stored: presence is not history.
+    pub fn announce_presence(
+        &self,
+        app: AppId,
+        channel: ChannelId,
+        joined: bool,
+        user: &str,
+        client: &str,
+    ) {
+        let event_type = if joined {
+            EventType::Join
+        } else {
+            EventType::Leave
+        };
+        self.bus.announce(Arc::new(ChannelEvent::new(
+            app,
+            channel,
+            event_type,
+            None,
+            "",
+            &json!({"info": {"user": user, "client": client}}),
+        )));
+    }
+
     /// Mints a connection token for `user` (empty: anonymous) of the application with
     /// this client id. Returns the token and its expiry (Unix seconds).
     pub async fn mint_realtime_token(

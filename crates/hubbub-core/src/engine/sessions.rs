@@ -4,57 +4,31 @@
 //! (anonymous viewers have no session), tells it which channels the client subscribes
 //! to and leaves, and drops it when the connection ends. The recorder:
 //! * counts the user online at once (a user is online while they have at least one
-//!   user session on this node — ChatKitty's `presence.online`);
+//!   user session — ChatKitty's `presence.online` — on this node, or in the cluster
+//!   when the engine was given the cluster's [`OnlineUsers`]);
 //! * writes the sessions in the background, in order, so connecting and subscribing
 //!   never wait for a commit: a user session is started at connect, a chat session at
 //!   each subscribe and ended at its unsubscribe, and the user session (with any chat
 //!   session still open) is ended at disconnect.
 //!
 //! No connection survives a restart, so [`Engine::end_stale_sessions`] ends every
-//! session still ACTIVE when the server starts. (With several nodes on one database,
-//! each node ending the others' sessions at start would be wrong; that needs the
-//! sessions to carry their node, which the clustered presence backend will bring.)
+//! session still ACTIVE when a single-node server starts. In a cluster a starting
+//! node must not end the other nodes' live sessions, so it ends none; the sessions a
+//! crashed node left ACTIVE stay so until sessions carry their node (not yet).
 
 use super::{Actor, Engine, require_app};
 use crate::error::Result;
 use crate::ids::{AppId, ChannelId, ChatSessionId, UserId};
 use crate::model::{ChatSession, NewUserSession, SessionState, UserSession};
 use crate::paging::{Page, PageRequest};
+use crate::presence::OnlineUsers;
 use crate::store::Store;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// Longest user agent kept, in bytes.
 const MAX_USER_AGENT_BYTES: usize = 256;
-
-/// Users with at least one live realtime session on this node.
-#[derive(Default)]
-pub(crate) struct OnlineUsers {
-    sessions: Mutex<HashMap<(AppId, UserId), u32>>,
-}
-
-impl OnlineUsers {
-    fn join(&self, key: (AppId, UserId)) {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        *sessions.entry(key).or_default() += 1;
-    }
-
-    fn leave(&self, key: (AppId, UserId)) {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = sessions.get_mut(&key) {
-            *n -= 1;
-            if *n == 0 {
-                sessions.remove(&key);
-            }
-        }
-    }
-
-    fn contains(&self, key: (AppId, UserId)) -> bool {
-        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        sessions.contains_key(&key)
-    }
-}
 
 enum SessionEvent {
     Subscribed(ChannelId),
@@ -64,7 +38,7 @@ enum SessionEvent {
 /// The sessions of one connected realtime client of a user. Dropping it ends them.
 pub struct SessionRecorder {
     events: mpsc::UnboundedSender<SessionEvent>,
-    online: Arc<OnlineUsers>,
+    online: Arc<dyn OnlineUsers>,
     key: (AppId, UserId),
 }
 
@@ -82,7 +56,7 @@ impl SessionRecorder {
 
 impl Drop for SessionRecorder {
     fn drop(&mut self) {
-        self.online.leave(self.key);
+        self.online.disconnected(self.key.0, self.key.1);
         // The writer task sees the channel close and ends the user session.
     }
 }
@@ -139,7 +113,7 @@ impl Engine {
         user_agent: Option<&str>,
     ) -> SessionRecorder {
         let key = (app, user);
-        self.online.join(key);
+        self.online.connected(app, user);
         let user_agent = user_agent
             .map(|ua| {
                 let mut end = ua.len().min(MAX_USER_AGENT_BYTES);
@@ -166,9 +140,9 @@ impl Engine {
         }
     }
 
-    /// Whether the user has a live realtime session on this node.
+    /// Whether the user has a live realtime session (see the module docs).
     pub fn is_online(&self, app: AppId, user: UserId) -> bool {
-        self.online.contains((app, user))
+        self.online.is_online(app, user)
     }
 
     /// Ends every session left ACTIVE by a previous run (call at start).
@@ -200,24 +174,5 @@ impl Engine {
         self.store
             .list_chat_sessions(actor.app(), state, page)
             .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_user_is_online_while_any_session_lives() {
-        let online = OnlineUsers::default();
-        let key = (AppId(1), UserId(7));
-        online.join(key);
-        online.join(key);
-        online.leave(key);
-        assert!(online.contains(key));
-        online.leave(key);
-        assert!(!online.contains(key));
-        online.leave(key);
-        assert!(!online.contains((AppId(2), UserId(7))));
     }
 }

@@ -10,6 +10,7 @@ mod jobs;
 mod keystrokes;
 mod limits;
 mod messages;
+mod moderation;
 mod notifications;
 mod ops;
 mod receipts;

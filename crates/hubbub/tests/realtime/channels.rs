@@ -406,3 +406,44 @@ async fn unsubscribing_twice_is_harmless() {
         assert!(reply["unsubscribe"].is_object(), "{reply}");
     }
 }
+
+#[tokio::test]
+async fn a_ban_unsubscribes_the_user_refuses_them_and_their_publishes() {
+    let app = spawn_app().await;
+    app.user("jane").await;
+    app.user("john").await;
+    let lobby = app.channel("PUBLIC", "lobby", &[]).await;
+    let mut jane = app.client("jane").await;
+    jane.subscribe("lobby").await;
+    let mut john = app.client("john").await;
+    john.subscribe("lobby").await;
+
+    app.post(
+        &format!("/v1/channels/{}/bans", id(&lobby)),
+        json!({"user": {"username": "jane"}, "duration_seconds": 600, "reason": "spam"}),
+    )
+    .await;
+    let push = loop {
+        let push = jane.push().await;
+        if push["unsubscribe"].is_object() {
+            break push;
+        }
+    };
+    assert_eq!(push["channel"], "lobby");
+    assert_eq!(push["unsubscribe"]["code"], 2000, "{push}");
+    // Banned: no way back in, and no publishing either.
+    let reply = jane.call(json!({"subscribe": {"channel": "lobby"}})).await;
+    assert_eq!(reply["error"]["code"], 103, "{reply}");
+    let reply = jane
+        .call(json!({"publish": {"channel": "lobby", "data": {"body": "let me in"}}}))
+        .await;
+    assert!(reply["error"].is_object(), "{reply}");
+    // Everyone else carries on, and sees the ban as an event.
+    let event = john.publication("lobby").await;
+    assert_eq!(event["data"]["type"], "user.restricted", "{event}");
+    assert_eq!(event["data"]["kind"], "BAN");
+    assert_eq!(event["data"]["user"]["name"], "jane");
+    app.send(id(&lobby), Some("john"), "still here").await;
+    let message = john.publication("lobby").await;
+    assert_eq!(message["data"]["type"], "message.created", "{message}");
+}

@@ -173,6 +173,109 @@ async fn the_hub_reorders_early_events_and_fills_gaps_from_the_store() {
     assert_eq!(&*batch[0], b"5");
 }
 
+/// A bus that remembers what the hub told it about interest.
+#[derive(Default)]
+struct RecordingBus {
+    inner: hubbub_core::bus::InProcessBus,
+    interest: std::sync::Mutex<Vec<(i64, bool)>>,
+}
+
+impl hubbub_core::bus::Bus for RecordingBus {
+    fn publish(&self, event: Arc<hubbub_core::events::ChannelEvent>) {
+        self.inner.publish(event)
+    }
+    fn subscribe(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<Arc<hubbub_core::events::ChannelEvent>> {
+        self.inner.subscribe()
+    }
+    fn interest(
+        &self,
+        _: hubbub_core::ids::AppId,
+        channel: hubbub_core::ids::ChannelId,
+        interested: bool,
+    ) {
+        self.interest.lock().unwrap().push((channel.0, interested));
+    }
+}
+
+#[tokio::test]
+async fn rooms_declare_interest_and_a_resync_reads_what_the_bus_never_carried() {
+    use hubbub_core::bus::Bus;
+    use hubbub_core::events::ChannelEvent;
+    use hubbub_core::fanout::{Closing, FrameFormat, Hub, Outbox};
+    use hubbub_core::ids::{AppId, ChannelId};
+
+    let app = spawn_app().await;
+    app.user("jane").await;
+    let channel = app.channel("PUBLIC", "lobby", &[]).await;
+    let app_id: AppId = app
+        .engine
+        .find_credentials(&app.client_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .app
+        .id;
+    let key = (app_id, ChannelId(id(&channel)));
+    // A hub of its own over the app's store, on a bus that never carries the app's
+    // events (as a cross-node subscription that was not live yet).
+    let bus = Arc::new(RecordingBus::default());
+    let hub = Arc::new(
+        Hub::new(Arc::new(SeqEncoder), app.engine.store().clone()).with_interest(bus.clone()),
+    );
+    tokio::spawn(hub.clone().run(bus.subscribe(), std::future::pending()));
+    let slow = Closing {
+        code: 3008,
+        reason: "slow",
+    };
+    let outbox = Arc::new(Outbox::new(100, 1 << 20, slow));
+    let first = hub.subscribe(key, "lobby", 0, outbox.clone(), FrameFormat(0));
+    assert!(hub.activate(key, first, None, 0));
+    let second = hub.subscribe(
+        key,
+        "lobby",
+        0,
+        Arc::new(Outbox::new(100, 1 << 20, slow)),
+        FrameFormat(0),
+    );
+    assert_eq!(
+        *bus.interest.lock().unwrap(),
+        [(key.1.0, true)],
+        "once per room"
+    );
+
+    for i in 1..=3 {
+        app.send(id(&channel), Some("jane"), &format!("m{i}")).await;
+    }
+    bus.publish(Arc::new(ChannelEvent::resync(key.0, key.1)));
+    let mut order = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while order.len() < 3 && tokio::time::Instant::now() < deadline {
+        let mut batch = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            outbox.next_batch(&mut batch),
+        )
+        .await;
+        order.extend(batch.iter().map(|f| String::from_utf8(f.to_vec()).unwrap()));
+    }
+    assert_eq!(order, ["1", "2", "3"], "read from the store, in order");
+    assert_eq!(hub.stats().events, 0, "a resync is not an event");
+
+    hub.unsubscribe(key, first);
+    assert_eq!(
+        bus.interest.lock().unwrap().len(),
+        1,
+        "the room still has a subscriber"
+    );
+    hub.unsubscribe(key, second);
+    assert_eq!(
+        *bus.interest.lock().unwrap(),
+        [(key.1.0, true), (key.1.0, false)]
+    );
+}
+
 #[tokio::test]
 async fn metrics_count_connections_deliveries_and_writes() {
     let app = spawn_app().await;
