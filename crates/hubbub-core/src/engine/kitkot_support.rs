@@ -208,7 +208,7 @@ impl Engine {
     /// Deletes a message of a room as one of its moderators: the room's owner, a
     /// moderator, or the backend — not its author, unlike [`Engine::delete_message`].
     /// A message of another room is reported as missing.
-    pub async fn delete_room_message(
+    pub async fn delete_room_message_as_moderator(
         &self,
         actor: &Actor,
         room: ChannelId,

@@ -121,7 +121,7 @@ pub(crate) async fn delete_message(State(state): State<AppState>, caller: Caller
         .ok_or_else(|| KitkotError::from(hubbub_core::Error::not_found("message")))?;
     state
         .engine
-        .delete_room_message(&caller.actor(), room, message)
+        .delete_room_message_as_moderator(&caller.actor(), room, message)
         .await?;
     Ok(success(Map::new()))
 }
