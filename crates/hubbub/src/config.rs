@@ -15,9 +15,10 @@ pub struct Config {
     /// Directory for the embedded database and other state. `data_dir`,
     /// `HUBBUB_DATA_DIR`, `--data-dir`.
     pub data_dir: PathBuf,
-    /// Database URL; empty means `sqlite://<data_dir>/hubbub.db`. May hold a password,
-    /// so it is redacted in logs. `database_url`, `HUBBUB_DATABASE_URL`,
-    /// `--database-url`.
+    /// Database URL; empty means `sqlite://<data_dir>/hubbub.db`, and
+    /// `postgres://user:password@host:port/db` selects PostgreSQL (for several nodes
+    /// sharing one database). May hold a password, so it is redacted in logs.
+    /// `database_url`, `HUBBUB_DATABASE_URL`, `--database-url`.
     pub database_url: String,
     pub log: LogConfig,
     pub limits: LimitsConfig,
@@ -571,9 +572,9 @@ impl Config {
             bail!("cluster.presence_ttl_secs must be 2 to 3600");
         }
         let url = self.effective_database_url();
-        if !url.starts_with("sqlite:") {
+        if !url.starts_with("sqlite:") && !hubbub_store_postgres::is_postgres_url(&url) {
             bail!(
-                "database_url {:?} is not supported (this build stores data in SQLite: sqlite://PATH)",
+                "database_url {:?} is not supported (sqlite://PATH or postgres://USER@HOST/DB)",
                 redact_url(&url)
             );
         }
@@ -601,6 +602,8 @@ listen = "127.0.0.1:8080"
 data_dir = "./hubbub-data"
 
 # Database URL (HUBBUB_DATABASE_URL, --database-url). Empty: sqlite://<data_dir>/hubbub.db
+# postgres://USER:PASSWORD@HOST:5432/DB selects PostgreSQL, for several nodes sharing one
+# database (optional ?max_connections=16&max_batch=4096: pool size, messages per commit).
 database_url = ""
 
 [log]
@@ -759,6 +762,24 @@ mod tests {
             ..Default::default()
         };
         assert!(Config::load_from(None, &pg, none).is_err());
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres() {
+        let none = |_: &str| None;
+        let flag = Overrides {
+            database_url: Some("postgres://hub@db.internal:5432/chat".into()),
+            ..Default::default()
+        };
+        let config = Config::load_from(None, &flag, none).unwrap();
+        assert_eq!(
+            config.effective_database_url(),
+            "postgres://hub@db.internal:5432/chat"
+        );
+        let env =
+            |k: &str| (k == "HUBBUB_DATABASE_URL").then(|| "postgresql://hub@db/chat".to_string());
+        let config = Config::load_from(None, &Overrides::default(), env).unwrap();
+        assert_eq!(config.effective_database_url(), "postgresql://hub@db/chat");
     }
 
     #[test]

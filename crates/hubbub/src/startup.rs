@@ -10,6 +10,7 @@ use hubbub_core::bus::{Bus, InProcessBus};
 use hubbub_core::limits::Limits;
 use hubbub_core::presence::{MemoryPresence, Presence};
 use hubbub_core::store::Store;
+use hubbub_store_postgres::{PostgresOptions, PostgresStore, is_postgres_url};
 use hubbub_store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,20 +18,27 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// Opens the store named by the configuration (running its migrations).
+/// Opens the store named by the configuration (running its migrations): PostgreSQL
+/// for a `postgres://` URL, SQLite otherwise.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.effective_database_url();
+    let cannot_open = |e: hubbub_core::Error| {
+        anyhow::anyhow!(
+            "cannot open database {}: {e}",
+            crate::config::redact_url(&url)
+        )
+    };
+    if is_postgres_url(&url) {
+        let options = PostgresOptions::from_url(&url).map_err(cannot_open)?;
+        let store = PostgresStore::open(options).await.map_err(cannot_open)?;
+        return Ok(Arc::new(store));
+    }
     let mut options = SqliteOptions::from_url(&url).map_err(|e| anyhow::anyhow!("{e}"))?;
     options.synchronous = match config.storage.sqlite_synchronous.as_str() {
         "normal" => Durability::Normal,
         _ => Durability::Full,
     };
-    let store = SqliteStore::open(options).await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot open database {}: {e}",
-            crate::config::redact_url(&url)
-        )
-    })?;
+    let store = SqliteStore::open(options).await.map_err(cannot_open)?;
     Ok(Arc::new(store))
 }
 
