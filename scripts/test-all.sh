@@ -44,6 +44,9 @@ step "tencent npm client conformance (UserSigs from tls-sig-api-v2)"
   node --test --test-concurrency=1
 )
 
+step "kitkot seed samples, verbatim (Node fetch; Python requests from PyPI)"
+bash tests/clients/kitkot/run.sh
+
 step "Autobahn WebSocket conformance (kosoku; 0 FAILED, 0 UNCLEAN)"
 bash scripts/autobahn.sh
 

@@ -15,6 +15,7 @@ mod imports;
 mod invites;
 mod jobs;
 mod keystrokes;
+mod kitkot_support;
 mod live;
 mod mentions;
 mod messages;
@@ -41,6 +42,7 @@ pub use exports::{EXPORT_CONTENT_TYPE, ExportKind, export_download_name};
 pub use imports::{ImportKind, check_import_file};
 pub use jobs::{INTERRUPTED, JobsConfig};
 pub use keystrokes::KEYSTROKES_INTERVAL;
+pub use kitkot_support::{ChatWindow, LiveRoomView, RoomRole, SeqWindow};
 pub use live::{CounterDelta, LivePatch, MAX_LIVE_TITLE_CHARS};
 pub use messages::{
     MAX_NESTED_LEVEL, MessagePatch, SendContent, SendMessage, message_summary, message_type,
