@@ -1,5 +1,6 @@
-//! Several hubbub nodes serving one cluster: one database (shared by the nodes in
-//! this process), one NATS. Needs NATS (`HUBBUB_TEST_NATS_URL`, default
+//! Several hubbub nodes serving one cluster: one PostgreSQL database (each node with
+//! its own store on it) or, for the outage test, one SQLite store shared in this
+//! process; one NATS. Needs NATS (`HUBBUB_TEST_NATS_URL`, default
 //! `nats://127.0.0.1:4222`) and `/usr/sbin/nats-server` for the outage test; without
 //! them the tests are skipped, except under `CI=true`, where they fail.
 
@@ -12,6 +13,7 @@ use hubbub::config::Config;
 use hubbub::startup::Application;
 use hubbub_core::Engine;
 use hubbub_core::store::Store;
+use hubbub_store_postgres::test_database::TestDatabase;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -208,12 +210,18 @@ async fn until_reply(ws: &mut WsClient, command: Value, check: impl Fn(&Value) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_viewer_on_one_node_gets_every_message_of_the_cluster_in_order_once() {
     let Some(nats) = shared_nats() else { return };
+    // One PostgreSQL database; each node opens its own store on it (its own pool and
+    // group-commit writer), as separate processes would.
+    let database = TestDatabase::create().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = cluster_config(dir.path(), &nats);
-    let store = hubbub::startup::open_store(&config).await.unwrap();
-    let mut a = Node::start(&config, store.clone()).await;
-    let mut b = Node::start(&config, store.clone()).await;
-    let mut c = Node::start(&config, store.clone()).await;
+    let mut config = cluster_config(dir.path(), &nats);
+    config.database_url = database.url();
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        let store = hubbub::startup::open_store(&config).await.unwrap();
+        nodes.push(Node::start(&config, store).await);
+    }
+    let [mut a, mut b, mut c]: [Node; 3] = nodes.try_into().ok().unwrap();
     for node in [&a, &b, &c] {
         assert_eq!(node.readyz().await, StatusCode::OK);
     }
