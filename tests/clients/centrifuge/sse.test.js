@@ -28,10 +28,10 @@ async function readEvents(res, count) {
       let id = null;
       let data = null;
       for (const line of block.split('\n')) {
-        if (line.startsWith('id: ')) id = Number(line.slice(4));
+        if (line.startsWith('id: ')) id = line.slice(4);
         if (line.startsWith('data: ')) data = JSON.parse(line.slice(6));
       }
-      if (data) events.push({ id, data });
+      if (data) events.push({ id, seq: id === null ? null : Number(id.split(':')[0]), data });
     }
   }
   await reader.cancel();
@@ -50,7 +50,8 @@ test('an SSE stream resumes with Last-Event-ID: each missed event once, then liv
   assert.match(first.headers.get('content-type'), /^text\/event-stream/);
   for (let i = 1; i <= 3; i += 1) await h.send(channel.id, jane, `m${i}`);
   const seen = await readEvents(first, 3);
-  assert.deepEqual(seen.map((e) => e.id), [1, 2, 3]);
+  assert.deepEqual(seen.map((e) => e.seq), [1, 2, 3]);
+  assert.ok(seen.every((e) => /^\d+:.+$/.test(e.id)), 'ids are <seq>:<epoch>');
   assert.equal(seen[0].data.message.body, 'm1');
 
   for (let i = 4; i <= 6; i += 1) await h.send(channel.id, jane, `m${i}`);
@@ -58,6 +59,6 @@ test('an SSE stream resumes with Last-Event-ID: each missed event once, then liv
   assert.equal(resumed.status, 200);
   await h.send(channel.id, jane, 'm7');
   const rest = await readEvents(resumed, 4);
-  assert.deepEqual(rest.map((e) => e.id), [4, 5, 6, 7]);
+  assert.deepEqual(rest.map((e) => e.seq), [4, 5, 6, 7]);
   assert.deepEqual(rest.map((e) => e.data.message.body), ['m4', 'm5', 'm6', 'm7']);
 });

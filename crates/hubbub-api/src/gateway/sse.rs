@@ -4,11 +4,13 @@
 //! The token is a connection token (query `token`, or `Authorization: Bearer`); the
 //! channel is named as in the WebSocket protocol. Every event is one `data:` line
 //! holding the event JSON (the same objects as WebSocket publications). Events that
-//! occupy a position in the channel (`message.created`) carry `id: <seq>`, so a
-//! reconnecting `EventSource` sends `Last-Event-ID` and receives exactly what it
-//! missed (at most `realtime.recovery_max_publications`; beyond that the stream starts
-//! with a `{"type":"reset"}` event and continues live). `last_event_id` in the query
-//! works like the header. A comment line (`: ping`) keeps idle streams open.
+//! occupy a position in the channel (`message.created`) carry `id: <seq>:<epoch>`, so
+//! a reconnecting `EventSource` sends `Last-Event-ID` and receives exactly what it
+//! missed (at most `realtime.recovery_max_publications`; beyond that, or when the
+//! epoch is not the channel's — a channel deleted and created again under the same
+//! name — the stream starts with a `{"type":"reset"}` event and continues live). A bare
+//! `<seq>` is taken to be of the current epoch. `last_event_id` in the query works like
+//! the header. A comment line (`: ping`) keeps idle streams open.
 
 use super::session::{Fail, read_position, readable_channel};
 use super::{FORMAT_SSE, Gateway};
@@ -30,14 +32,25 @@ use std::sync::Arc;
 pub struct SseQuery {
     channel: String,
     token: Option<String>,
-    last_event_id: Option<i64>,
+    last_event_id: Option<String>,
 }
 
-/// One SSE event frame: `id: <seq>` (when the event has one) and one `data:` line.
+/// A client's resume position: `<seq>:<epoch>`, or a bare `<seq>` of the current epoch.
+fn parse_event_id(raw: &str) -> Option<(i64, Option<&str>)> {
+    let raw = raw.trim();
+    match raw.split_once(':') {
+        Some((seq, epoch)) if !epoch.is_empty() => Some((seq.parse().ok()?, Some(epoch))),
+        Some(_) => None,
+        None => Some((raw.parse().ok()?, None)),
+    }
+}
+
+/// One SSE event frame: `id: <seq>:<epoch>` (when the event has a seq) and one
+/// `data:` line.
 pub fn event_frame(event: &ChannelEvent) -> Frame {
-    let mut out = Vec::with_capacity(event.data.len() + 32);
+    let mut out = Vec::with_capacity(event.data.len() + 64);
     if let Some(seq) = event.seq {
-        out.extend_from_slice(format!("id: {seq}\n").as_bytes());
+        out.extend_from_slice(format!("id: {seq}:{}\n", event.epoch).as_bytes());
     }
     out.extend_from_slice(b"data: ");
     out.extend_from_slice(&event.data);
@@ -53,14 +66,14 @@ fn error(status: StatusCode, error: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// A text/event-stream of one channel's events; `id:` is the message seq, and a
+/// A text/event-stream of one channel's events; `id:` is `<seq>:<epoch>`, and a
 /// reconnect with `Last-Event-ID` (header or `last_event_id`) resumes after it.
 #[utoipa::path(get, path = "/connection/sse", tag = "Realtime", operation_id = "channelEventStream",
     params(
         ("channel" = String, Query, description = "channel name (`$direct:<id>` for direct channels)"),
         ("token" = Option<String>, Query, description = "connection JWT (absent: anonymous viewer of a public channel, if allowed)"),
-        ("last_event_id" = Option<i64>, Query, description = "resume after this seq"),
-        ("Last-Event-ID" = Option<i64>, Header, description = "resume after this seq"),
+        ("last_event_id" = Option<String>, Query, description = "resume after this event id (`<seq>:<epoch>`, or a bare seq)"),
+        ("Last-Event-ID" = Option<String>, Header, description = "resume after this event id (`<seq>:<epoch>`, or a bare seq)"),
     ),
     responses(
         (status = 200, description = "event stream", content_type = "text/event-stream", body = String),
@@ -148,8 +161,10 @@ pub async fn stream(
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.trim().parse::<i64>().ok())
-        .or(query.last_event_id);
+        .map(str::to_owned)
+        .or(query.last_event_id.clone());
+    // An unreadable id resumes nothing: the stream starts with a reset, then live.
+    let resume = last_event_id.as_deref().map(parse_event_id);
     let ip = info
         .map(|Extension(ConnectInfo(addr))| addr.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
@@ -182,7 +197,13 @@ pub async fn stream(
     let position = match read_position(
         &gw,
         &channel,
-        last_event_id.map(|id| (channel.epoch.as_str(), id)),
+        match resume {
+            Some(Some((seq, None))) => Some((channel.epoch.as_str(), seq)),
+            Some(Some((seq, Some(epoch)))) => Some((epoch, seq)),
+            // A position no stream ever handed out: recover nothing.
+            Some(None) => Some(("", 0)),
+            None => None,
+        },
     )
     .await
     {

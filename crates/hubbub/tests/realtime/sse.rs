@@ -22,7 +22,10 @@ async fn read_events(
             let mut data = None;
             for line in block.lines() {
                 if let Some(v) = line.strip_prefix("id: ") {
-                    id = Some(v.parse().unwrap());
+                    // `<seq>:<epoch>`: the seq is what the tests compare.
+                    let (seq, epoch) = v.split_once(':').expect("id is <seq>:<epoch>");
+                    assert!(!epoch.is_empty(), "the id carries the epoch: {v}");
+                    id = Some(seq.parse().unwrap());
                 } else if let Some(v) = line.strip_prefix("data: ") {
                     data = Some(serde_json::from_str(v).unwrap());
                 }
@@ -69,6 +72,41 @@ async fn sse_streams_events_and_resumes_with_last_event_id() {
     let events = read_events(response, 4).await;
     let ids: Vec<_> = events.iter().map(|e| e.0.unwrap()).collect();
     assert_eq!(ids, [4, 5, 6, 7], "missed ones, then live, each once");
+
+    // The full id (with the epoch) resumes the same way; an id of another epoch (a
+    // channel of the same name deleted and created again) resets instead.
+    let current: serde_json::Value = app
+        .http
+        .get(format!("{}/v1/channels/{}", app.base, id(&channel)))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channel_epoch = current["epoch"].as_str().unwrap().to_owned();
+    let resumed = app
+        .http
+        .get(&url)
+        .header("Last-Event-ID", format!("6:{channel_epoch}"))
+        .send()
+        .await
+        .unwrap();
+    let events = read_events(resumed, 1).await;
+    assert_eq!(events[0].0, Some(7), "{:?}", events[0]);
+    let reset = app
+        .http
+        .get(&url)
+        .header("Last-Event-ID", "6:some-other-epoch")
+        .send()
+        .await
+        .unwrap();
+    app.send(id(&channel), Some("jane"), "m8").await;
+    let events = read_events(reset, 2).await;
+    assert_eq!(events[0].1["type"], "reset", "{:?}", events[0]);
+    assert_eq!(events[0].1["offset"], 7);
+    assert_eq!(events[1].0, Some(8), "then live");
 }
 
 #[tokio::test]
