@@ -11,10 +11,15 @@
 //! lands if the cache's generation — bumped by the writer whenever it drops a row or
 //! touches a row the cache does not hold — did not move since the reader looked.
 //! Updates of rows the cache holds need no bump: a fill never replaces an entry.
+//!
+//! It also knows which channels have ever had a ban or mute row, so that the send
+//! path's restriction check costs no read in the (usual) channel without any. The set
+//! only grows while the writer runs (a lifted restriction leaves its channel in it,
+//! which merely costs that channel a read); it is loaded whole on first use.
 
 use hubbub_core::ids::{AppId, ChannelId, MessageId, UserId};
 use hubbub_core::model::{Channel, User};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Rows per map beyond which the cache starts over rather than growing.
@@ -26,6 +31,8 @@ struct Inner {
     channels: HashMap<ChannelId, Arc<Channel>>,
     users: HashMap<UserId, Arc<User>>,
     user_names: HashMap<(AppId, String), UserId>,
+    /// Channels with restriction rows; `None` until loaded.
+    restricted: Option<HashSet<ChannelId>>,
 }
 
 /// A snapshot of the generation taken before a database read.
@@ -42,6 +49,8 @@ pub(crate) enum Effect {
         last_message_id: MessageId,
     },
     ChannelChanged(ChannelId),
+    /// A ban or mute was set in the channel.
+    Restricted(ChannelId),
     /// Every channel of the application changed (all its messages were deleted).
     AppChannelsChanged(AppId),
     UserChanged(UserId),
@@ -149,6 +158,13 @@ impl ReadCache {
                     inner.channels.remove(&channel);
                     bump = true;
                 }
+                Effect::Restricted(channel) => {
+                    if let Some(set) = inner.restricted.as_mut() {
+                        set.insert(channel);
+                    }
+                    // A load read before this commit must not land.
+                    bump = true;
+                }
                 Effect::AppChannelsChanged(app) => {
                     inner.channels.retain(|_, c| c.app_id != app);
                     bump = true;
@@ -174,6 +190,26 @@ impl ReadCache {
         inner.channels.clear();
         inner.users.clear();
         inner.user_names.clear();
+        inner.restricted = None;
         inner.generation += 1;
+    }
+
+    /// Whether the channel may have restrictions (`false` is certain); a ticket for a
+    /// later load when the set is not loaded.
+    pub(crate) fn may_be_restricted(&self, channel: ChannelId) -> Result<bool, Ticket> {
+        let inner = self.lock();
+        match &inner.restricted {
+            Some(set) => Ok(set.contains(&channel)),
+            None => Err(Ticket(inner.generation)),
+        }
+    }
+
+    /// Installs the set of restricted channels read from the database, unless the
+    /// writer changed anything since the read began.
+    pub(crate) fn fill_restricted(&self, ticket: Ticket, channels: HashSet<ChannelId>) {
+        let mut inner = self.lock();
+        if inner.generation == ticket.0 && inner.restricted.is_none() {
+            inner.restricted = Some(channels);
+        }
     }
 }

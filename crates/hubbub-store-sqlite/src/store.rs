@@ -997,7 +997,22 @@ impl Store for SqliteStore {
         user: UserId,
         now: Timestamp,
     ) -> Result<Vec<Restriction>> {
+        // Most channels never see a ban or mute: answer those without a read.
+        let ticket = match self.cache.may_be_restricted(channel) {
+            Ok(false) => return Ok(Vec::new()),
+            Ok(true) => None,
+            Err(ticket) => Some(ticket),
+        };
         let mut reader = self.readers.acquire().await?;
+        if let Some(ticket) = ticket {
+            let loaded = moderation::restricted_channels(&mut *reader).await;
+            let channels = reader.check(loaded)?;
+            let restricted = channels.contains(&channel);
+            self.cache.fill_restricted(ticket, channels);
+            if !restricted {
+                return Ok(Vec::new());
+            }
+        }
         let result = moderation::active_restrictions(&mut *reader, app, channel, user, now).await;
         reader.check(result)
     }

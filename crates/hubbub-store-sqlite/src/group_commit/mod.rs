@@ -637,7 +637,12 @@ impl Writer {
             ),
             Op::Jobs(op) => op.apply(conn).await,
             Op::Chat(op) => op.apply(conn).await,
-            Op::Moderation(op) => op.apply(conn).await,
+            Op::Moderation(op) => {
+                if let moderation::ModerationOp::SetRestriction { channel, .. } = &op {
+                    self.effects.push(Effect::Restricted(*channel));
+                }
+                op.apply(conn).await
+            }
         };
         answers.push(answer);
         let end = if ok {

@@ -91,6 +91,18 @@ where
     rows.iter().map(restriction_at).collect()
 }
 
+/// Every channel with a restriction row (in force or lapsed), for the read cache.
+pub(crate) async fn restricted_channels<'e, E>(e: E) -> Result<std::collections::HashSet<ChannelId>>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT channel_id FROM channel_restrictions")
+        .fetch_all(e)
+        .await
+        .map_err(driver_error::map)?;
+    Ok(ids.into_iter().map(ChannelId).collect())
+}
+
 pub(crate) async fn list_restrictions(
     conn: &mut SqliteConnection,
     app: AppId,
