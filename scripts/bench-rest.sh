@@ -10,8 +10,9 @@ bin="$CARGO_TARGET_DIR/release"
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 creds=$("$bin/hubbub" app create --name bench --json --data-dir "$dir")
-id=$(echo "$creds" | sed -E 's/.*"client_id":"([^"]+)".*/\1/')
-secret=$(echo "$creds" | sed -E 's/.*"client_secret":"([^"]+)".*/\1/')
+# The top-level keys (the dialect credentials nested below have a client_id too).
+id=$(echo "$creds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+secret=$(echo "$creds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])')
 RUST_LOG=warn "$bin/hubbub" serve --listen 127.0.0.1:18080 --data-dir "$dir" > "$dir/out.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$dir/out.log" && break; sleep 0.1; done

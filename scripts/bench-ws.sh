@@ -16,8 +16,9 @@ pid=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 creds=$("$bin/hubbub" app create --name bench --json --data-dir "$dir")
-id=$(echo "$creds" | sed -E 's/.*"client_id":"([^"]+)".*/\1/')
-secret=$(echo "$creds" | sed -E 's/.*"client_secret":"([^"]+)".*/\1/')
+# The top-level keys (the dialect credentials nested below have a client_id too).
+id=$(echo "$creds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+secret=$(echo "$creds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])')
 # One host opens every viewer connection and publishers may exceed the per-connection
 # command rate: lift both caps for the run.
 HUBBUB_REALTIME_MAX_CONNECTIONS_PER_IP="${HUBBUB_REALTIME_MAX_CONNECTIONS_PER_IP:-0}" \
