@@ -22,7 +22,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 /// Presence and call status of a new user.
 const INITIAL_STATUS: &str = "AVAILABLE";
 
-async fn require_application(conn: &mut SqliteConnection, app: AppId) -> Result<()> {
+pub(crate) async fn require_application(conn: &mut SqliteConnection, app: AppId) -> Result<()> {
     let found = sqlx::query("SELECT 1 FROM applications WHERE id = ?")
         .bind(app.0)
         .fetch_optional(&mut *conn)
@@ -33,7 +33,11 @@ async fn require_application(conn: &mut SqliteConnection, app: AppId) -> Result<
         .ok_or_else(|| Error::not_found("application"))
 }
 
-async fn require_user(conn: &mut SqliteConnection, app: AppId, user: UserId) -> Result<()> {
+pub(crate) async fn require_user(
+    conn: &mut SqliteConnection,
+    app: AppId,
+    user: UserId,
+) -> Result<()> {
     if user_exists(&mut *conn, app, user).await? {
         Ok(())
     } else {
@@ -41,7 +45,7 @@ async fn require_user(conn: &mut SqliteConnection, app: AppId, user: UserId) -> 
     }
 }
 
-async fn require_channel(
+pub(crate) async fn require_channel(
     conn: &mut SqliteConnection,
     app: AppId,
     channel: ChannelId,

@@ -4,10 +4,9 @@
 
 use super::{Deferred, Reply, fail, settle};
 use crate::driver_error;
-use crate::queries::channels::channel_exists;
 use crate::queries::moderation::{TOKEN_COLUMNS, get_restriction, token_at};
-use crate::queries::users::user_exists;
 use crate::rows::{json_to_db, ts_to_db};
+use crate::write_ops::{require_application, require_channel, require_user};
 use hubbub_core::ids::{AppId, ChannelId, UserId};
 use hubbub_core::model::{
     DialectCredential, DialectToken, DialectTokenKind, NewRestriction, Restriction,
@@ -155,26 +154,6 @@ impl ModerationOp {
     }
 }
 
-async fn require_channel(
-    conn: &mut SqliteConnection,
-    app: AppId,
-    channel: ChannelId,
-) -> Result<()> {
-    if channel_exists(&mut *conn, app, channel).await? {
-        Ok(())
-    } else {
-        Err(Error::not_found("channel"))
-    }
-}
-
-async fn require_user(conn: &mut SqliteConnection, app: AppId, user: UserId) -> Result<()> {
-    if user_exists(&mut *conn, app, user).await? {
-        Ok(())
-    } else {
-        Err(Error::not_found("user"))
-    }
-}
-
 async fn set_restriction(
     conn: &mut SqliteConnection,
     app: AppId,
@@ -300,14 +279,7 @@ async fn put_dialect_credential(
     app: AppId,
     credential: DialectCredential,
 ) -> Result<()> {
-    let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM applications WHERE id = ?")
-        .bind(app.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(driver_error::map)?;
-    if exists.is_none() {
-        return Err(Error::not_found("application"));
-    }
+    require_application(conn, app).await?;
     sqlx::query("DELETE FROM dialect_credentials WHERE app_id = ? AND dialect = ?")
         .bind(app.0)
         .bind(credential.dialect.as_str())
