@@ -284,6 +284,8 @@ fn print_credentials(created: &hubbub_core::engine::NewApplicationCredentials, b
 async fn serve(config: Config) -> anyhow::Result<()> {
     crate::telemetry::init(&config.log);
     tracing::info!(config = ?config, "starting hubbub");
+    // Before anything is printed: from "listening" on, SIGTERM drains.
+    let stop = startup::shutdown_signal();
     let app = Application::build(&config).await?;
     let addr = app.local_addr();
     let base = format!("http://{addr}");
@@ -305,7 +307,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     println!("hubbub listening on {base} (docs: {base}/docs)");
     let _ = std::io::stdout().flush();
-    app.run_until(startup::shutdown_signal()).await?;
+    app.run_until(stop).await?;
     tracing::info!("stopped");
     Ok(())
 }
