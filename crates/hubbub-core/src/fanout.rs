@@ -189,6 +189,19 @@ impl Outbox {
         self.overflow
     }
 
+    /// Waits until something is queued or the outbox closed (takes nothing).
+    pub async fn ready(&self) {
+        loop {
+            {
+                let state = self.lock();
+                if !state.frames.is_empty() || state.closing.is_some() {
+                    return;
+                }
+            }
+            self.notify.notified().await;
+        }
+    }
+
     /// Waits until there is something to write, then moves every queued frame into
     /// `into` (which should be empty) and returns the closing if the outbox closed.
     /// A closed outbox hands out its remaining frames together with the closing.

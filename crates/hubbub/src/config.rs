@@ -149,6 +149,11 @@ pub struct RealtimeSection {
     /// connection; messages queued meanwhile share the next write (the first after a
     /// quiet spell goes out at once). 0 = no pacing. `HUBBUB_REALTIME_WRITE_COALESCE_MS`.
     pub write_coalesce_ms: u64,
+    /// Socket writes per second for all realtime connections of the node together;
+    /// beyond it writers take turns and carry more messages per write (bounded CPU,
+    /// latency growing with load instead of a saturated node). 0 = automatic:
+    /// 25,000 per CPU core. `HUBBUB_REALTIME_MAX_WRITES_PER_SECOND`.
+    pub max_writes_per_second: u64,
     /// Most messages a resubscribe (or SSE resume) recovers; beyond that the client
     /// is told `recovered: false`. `HUBBUB_REALTIME_RECOVERY_MAX_PUBLICATIONS`.
     pub recovery_max_publications: u32,
@@ -230,6 +235,7 @@ impl Default for RealtimeSection {
             command_burst: 100,
             queue_max_bytes: 1_048_576,
             write_coalesce_ms: 0,
+            max_writes_per_second: 0,
             recovery_max_publications: 1000,
             ws_buffer_bytes: 1024,
             autobahn_echo: false,
@@ -238,7 +244,23 @@ impl Default for RealtimeSection {
     }
 }
 
+/// Realtime writes per second per CPU core when `max_writes_per_second` is 0. A
+/// write measured about 10 µs of server CPU all told on loopback (syscall, TCP, the
+/// receiver's side that loopback charges to the sender, framing, waking the writer),
+/// so this keeps fan-out writes to about a quarter of each core and leaves the rest
+/// to the API that accepts messages (unpaced, a saturated gateway starved it).
+const WRITES_PER_SECOND_PER_CORE: u64 = 25_000;
+
 impl RealtimeSection {
+    /// `max_writes_per_second`, with 0 resolved for this machine.
+    pub fn effective_max_writes_per_second(&self) -> u64 {
+        if self.max_writes_per_second > 0 {
+            return self.max_writes_per_second;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        WRITES_PER_SECOND_PER_CORE * cores
+    }
+
     /// The gateway's settings.
     pub fn gateway_config(&self) -> hubbub_api::gateway::RealtimeConfig {
         use std::time::Duration;
@@ -252,6 +274,7 @@ impl RealtimeSection {
             command_burst: self.command_burst,
             queue_max_bytes: self.queue_max_bytes,
             write_coalesce: Duration::from_millis(self.write_coalesce_ms),
+            max_writes_per_second: self.effective_max_writes_per_second(),
             recovery_max_publications: self.recovery_max_publications,
             ws_buffer_bytes: self.ws_buffer_bytes,
             autobahn_echo: self.autobahn_echo,
@@ -481,6 +504,7 @@ impl Config {
             "HUBBUB_REALTIME_COMMAND_BURST" => command_burst,
             "HUBBUB_REALTIME_QUEUE_MAX_BYTES" => queue_max_bytes,
             "HUBBUB_REALTIME_WRITE_COALESCE_MS" => write_coalesce_ms,
+            "HUBBUB_REALTIME_MAX_WRITES_PER_SECOND" => max_writes_per_second,
             "HUBBUB_REALTIME_RECOVERY_MAX_PUBLICATIONS" => recovery_max_publications,
             "HUBBUB_REALTIME_WS_BUFFER_BYTES" => ws_buffer_bytes,
             "HUBBUB_REALTIME_AUTOBAHN_ECHO" => autobahn_echo,
@@ -651,6 +675,9 @@ queue_max_bytes = 1048576
 # Shortest interval (ms) between two writes of a connection; messages queued meanwhile
 # share the next write. 0 = write whenever there is something to send.
 write_coalesce_ms = 0
+# Socket writes per second for all realtime connections together; beyond it writers
+# take turns and each write carries more messages. 0 = automatic (25000 per CPU core).
+max_writes_per_second = 0
 # Most messages a resubscribe or SSE resume recovers; beyond: recovered = false.
 recovery_max_publications = 1000
 # Read and write buffer of each WebSocket, in bytes.

@@ -4,6 +4,7 @@
 use crate::cluster::ClusterNode;
 use crate::config::Config;
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use hubbub_api::{ApiConfig, AppState};
 use hubbub_core::Engine;
 use hubbub_core::bus::{Bus, InProcessBus};
@@ -166,8 +167,18 @@ impl Application {
             shutdown.await;
             gateway.begin_shutdown();
         };
+        // TCP_NODELAY on every connection: a realtime push must leave when it is
+        // written. With Nagle's algorithm a small write waits for the ACK of the one
+        // before, and a viewer that only reads delays its ACKs by up to 40 ms, so each
+        // push could sit in the kernel that long. Batching is the gateway's business
+        // (one write per connection per wake-up, the node's write budget).
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let result = axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )

@@ -73,6 +73,11 @@ pub struct RealtimeConfig {
     /// Shortest interval between two socket writes of one connection: frames queued
     /// meanwhile go out together in the next write (0 = write whenever woken).
     pub write_coalesce: Duration,
+    /// Socket writes per second for all realtime connections of the node together
+    /// (0 = unlimited); see [`limits::WriteBudget`].
+    pub max_writes_per_second: u64,
+    /// Writes the budget lets through at once before it paces.
+    pub write_burst: Duration,
     /// Most publications a resubscribe recovers; beyond, `recovered: false`.
     pub recovery_max_publications: u32,
     /// Largest `history` limit; larger limits are clamped.
@@ -106,6 +111,8 @@ impl Default for RealtimeConfig {
             queue_max_frames: 4096,
             queue_max_bytes: 1024 * 1024,
             write_coalesce: Duration::ZERO,
+            max_writes_per_second: 0,
+            write_burst: Duration::from_millis(100),
             recovery_max_publications: 1000,
             history_max_limit: 1000,
             ws_buffer_bytes: 1024,
@@ -158,6 +165,8 @@ pub struct Gateway {
     /// WebSocket writes, and frames (replies and pushes) carried by them.
     pub ws_writes: AtomicU64,
     pub ws_frames: AtomicU64,
+    /// The node's budget of socket writes (shared by every realtime connection).
+    pub write_budget: limits::WriteBudget,
     shutting_down: AtomicBool,
     stop_hub: Arc<Notify>,
 }
@@ -207,6 +216,10 @@ impl Gateway {
             controls,
             ws_writes: AtomicU64::new(0),
             ws_frames: AtomicU64::new(0),
+            write_budget: limits::WriteBudget::new(
+                config.max_writes_per_second,
+                config.write_burst,
+            ),
             engine,
             hub,
             presence,
@@ -267,7 +280,7 @@ impl Gateway {
     pub fn render_metrics(&self, out: &mut String) {
         use std::fmt::Write;
         let hub = self.hub.stats();
-        let figures: [(&str, &str, &str, u64); 8] = [
+        let figures: [(&str, &str, &str, u64); 9] = [
             (
                 "hubbub_realtime_connections",
                 "gauge",
@@ -315,6 +328,12 @@ impl Gateway {
                 "counter",
                 "Replies and pushes carried by those writes.",
                 self.ws_frames.load(Ordering::Relaxed),
+            ),
+            (
+                "hubbub_realtime_paced_writes_total",
+                "counter",
+                "Realtime writes that waited for their slot in the node's write budget.",
+                self.write_budget.paced(),
             ),
         ];
         for (name, kind, help, value) in figures {

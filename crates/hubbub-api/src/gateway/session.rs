@@ -205,6 +205,11 @@ impl Session {
         self
     }
 
+    /// The gateway the session belongs to.
+    pub(crate) fn gateway(&self) -> &Gateway {
+        &self.gw
+    }
+
     /// The connection's client id.
     pub fn client_id(&self) -> &str {
         &self.client

@@ -244,12 +244,17 @@ pub async fn stream(
             if ended {
                 return None;
             }
-            let closing = tokio::select! {
-                closing = outbox.next_batch(&mut batch) => closing,
+            tokio::select! {
+                _ = outbox.ready() => {}
                 _ = tokio::time::sleep(keepalive) => {
                     return Some((Ok::<_, std::convert::Infallible>(Bytes::from_static(b": ping\n\n")), (subscription, outbox, batch, false)));
                 }
             };
+            // The same write budget as WebSockets (see `limits::WriteBudget`).
+            if !outbox.is_empty() {
+                subscription.gw.write_budget.acquire().await;
+            }
+            let closing = outbox.next_batch(&mut batch).await;
             let mut chunk = Vec::with_capacity(batch.iter().map(|f| f.len()).sum());
             for frame in batch.drain(..) {
                 chunk.extend_from_slice(&frame);

@@ -174,7 +174,13 @@ async fn serve(
             let closing = loop {
                 let control = session.control();
                 tokio::select! {
-                    closing = outbox.next_batch(&mut batch) => break closing,
+                    _ = outbox.ready() => {
+                        // The same write budget as WebSockets (`limits::WriteBudget`).
+                        if !outbox.is_empty() {
+                            session.gateway().write_budget.acquire().await;
+                        }
+                        break outbox.next_batch(&mut batch).await;
+                    }
                     _ = ping.tick() => {
                         if let Flow::Close(d) = session.tick() {
                             outbox.close(d.closing());

@@ -204,6 +204,12 @@ async fn write_loop(
 ) {
     let mut batch: Vec<Frame> = Vec::new();
     loop {
+        // Wait for something to send, then for this write's slot in the node's
+        // budget; whatever is queued by then goes out in the one write.
+        outbox.ready().await;
+        if !outbox.is_empty() {
+            gw.write_budget.acquire().await;
+        }
         let closing = outbox.next_batch(&mut batch).await;
         if !batch.is_empty() {
             let text = join_frames(&batch);

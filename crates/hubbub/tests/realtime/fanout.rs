@@ -57,6 +57,51 @@ async fn a_burst_is_coalesced_into_fewer_websocket_frames() {
 }
 
 #[tokio::test]
+async fn the_node_write_budget_paces_writes_and_each_carries_what_queued_meanwhile() {
+    // 20 writes a second for the whole node: after the 0.1 s burst, one every 50 ms.
+    let app = spawn_app_with(|c| c.realtime.max_writes_per_second = 20).await;
+    app.user("jane").await;
+    let channel = app.channel("PUBLIC", "lobby", &[]).await;
+    let mut viewer = app.client("").await;
+    viewer.subscribe("lobby").await;
+    for i in 0..20 {
+        app.send(id(&channel), Some("jane"), &format!("m{i}")).await;
+    }
+    let before = viewer.messages;
+    let mut offsets = Vec::new();
+    for _ in 0..20 {
+        offsets.push(
+            viewer.publication("lobby").await["offset"]
+                .as_u64()
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        offsets,
+        (1..=20).collect::<Vec<u64>>(),
+        "all, in order, once"
+    );
+    let frames = viewer.messages - before;
+    assert!(frames <= 10, "20 publications arrived in {frames} frames");
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let paced: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("hubbub_realtime_paced_writes_total "))
+        .expect("paced writes are in /metrics")
+        .parse()
+        .unwrap();
+    assert!(paced >= 1, "some writes waited for their slot: {metrics}");
+}
+
+#[tokio::test]
 async fn a_client_that_stops_reading_is_disconnected_as_slow_and_others_carry_on() {
     let app = spawn_app_with(|c| {
         c.realtime.queue_max_bytes = 70_000;
