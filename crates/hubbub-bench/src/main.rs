@@ -10,9 +10,14 @@
 //! delivery, and prints deliveries/s, latency percentiles, CPU per delivery and memory
 //! per connection (see `ws.rs`).
 //!
+//! `hubbub-bench tcp-floor --connections N` measures what the machine itself allows:
+//! CPU per small loopback write and the time of one pass over N sockets, with no
+//! server involved (see `floor.rs`).
+//!
 //! Runs against loopback (or the project's own test hosts) only; every loop is
 //! bounded by a message count.
 
+mod floor;
 mod proc_stat;
 mod rest;
 mod ws;
@@ -35,6 +40,11 @@ enum Command {
     /// A viewer process of `ws` (started by it).
     #[command(hide = true)]
     WsViewers(ws::ViewersArgs),
+    /// The machine's floor: CPU per write and time per pass over N loopback sockets.
+    TcpFloor(floor::FloorArgs),
+    /// The reading process of `tcp-floor` (started by it).
+    #[command(hide = true)]
+    TcpFloorReader(floor::FloorReaderArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,5 +56,7 @@ fn main() -> anyhow::Result<()> {
         Command::Rest(args) => runtime.block_on(rest::run(args)),
         Command::Ws(args) => runtime.block_on(ws::run(args)),
         Command::WsViewers(args) => runtime.block_on(ws::run_viewers(args)),
+        Command::TcpFloor(args) => floor::run(args),
+        Command::TcpFloorReader(args) => runtime.block_on(floor::run_reader(args)),
     }
 }
