@@ -16,6 +16,7 @@
 mod proc_stat;
 mod rest;
 mod ws;
+mod ws_client;
 
 use clap::{Parser, Subcommand};
 

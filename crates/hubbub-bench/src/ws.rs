@@ -15,6 +15,7 @@
 //! Loopback only; every loop is bounded by a count or a deadline.
 
 use crate::proc_stat;
+use crate::ws_client::{self, Event, OP_CLOSE, OP_PONG, OP_TEXT};
 use anyhow::{Context, bail};
 use base64::Engine as _;
 use bytes::Bytes;
@@ -23,16 +24,18 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use memchr::memmem;
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
+use std::pin::Pin;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[derive(clap::Args)]
 pub(crate) struct WsArgs {
@@ -166,48 +169,56 @@ struct ViewerStats {
     connected: bool,
 }
 
+/// The leading ASCII digits of `bytes` as a number; `None` without a digit or on
+/// overflow.
+fn leading_number(bytes: &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    let mut digits = 0;
+    for &b in bytes.iter().take_while(|b| b.is_ascii_digit()) {
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        digits += 1;
+    }
+    (digits > 0).then_some(value)
+}
+
+static PUB_MARKER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"pub\":"));
+static OFFSET_MARKER: LazyLock<memmem::FinderRev<'static>> =
+    LazyLock::new(|| memmem::FinderRev::new(b"\"offset\":"));
+static BODY_MARKER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"body\":\"t="));
+
 /// Parses `"offset":N` of a publication line, and the `t=` timestamp of its body.
-fn parse_publication(line: &str) -> Option<(i64, Option<u64>)> {
+fn parse_publication(line: &[u8]) -> Option<(i64, Option<u64>)> {
     // `{"push":{"channel":"…","pub":…`: the marker sits right after the short channel
     // name, so only the head of the line is searched.
-    let head = &line.as_bytes()[..line.len().min(96)];
-    if !line.starts_with("{\"push\":") || !head.windows(6).any(|w| w == b"\"pub\":") {
+    let head = &line[..line.len().min(96)];
+    if !line.starts_with(b"{\"push\":") || PUB_MARKER.find(head).is_none() {
         return None;
     }
-    let at = line.rfind("\"offset\":")? + 9;
-    let digits: String = line[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let offset = digits.parse().ok()?;
-    let sent = line.find("\"body\":\"t=").and_then(|i| {
-        let digits: String = line[i + 10..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        digits.parse().ok()
-    });
+    // The offset closes the publication object: search from the end.
+    let at = OFFSET_MARKER.rfind(line)? + 9;
+    let offset = i64::try_from(leading_number(&line[at..])?).ok()?;
+    let sent = BODY_MARKER
+        .find(line)
+        .and_then(|i| leading_number(&line[i + 10..]));
     Some((offset, sent))
 }
 
+/// One viewer: connects with the lean client (`ws_client`), subscribes and checks every
+/// publication until `stop` gives the published range and the last of it arrived (or
+/// 10 s passed).
 async fn viewer(
     url: String,
     token: String,
     channel: String,
     histogram: Arc<Histogram>,
     ready: tokio::sync::mpsc::Sender<bool>,
-    mut stop: watch::Receiver<Option<(i64, i64)>>,
+    mut stop: oneshot::Receiver<(i64, i64)>,
 ) -> ViewerStats {
     let mut stats = ViewerStats::default();
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
-    let connected = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false),
-    )
-    .await;
-    let Ok(Ok((mut ws, _))) = connected else {
+    let connected = tokio::time::timeout(Duration::from_secs(60), ws_client::connect(&url)).await;
+    let Ok(Ok((mut stream, mut frames))) = connected else {
         let _ = ready.send(false).await;
         return stats;
     };
@@ -216,86 +227,120 @@ async fn viewer(
         json!({"id": 1, "connect": {"token": token, "name": "hubbub-bench"}}),
         json!({"id": 2, "subscribe": {"channel": channel}})
     );
-    if ws.send(Message::Text(hello.into())).await.is_err() {
+    // Frames to send (pongs), written once all buffered input is handled.
+    let mut out = Vec::with_capacity(hello.len() + 16);
+    ws_client::push_frame(&mut out, OP_TEXT, hello.as_bytes());
+    if stream.write_all(&out).await.is_err() {
         let _ = ready.send(false).await;
         return stats;
     }
+    out.clear();
     let mut subscribed = false;
     let mut target: Option<(i64, i64)> = None;
-    let mut deadline = None;
-    loop {
-        if let Some((_, last)) = target
-            && stats.last >= last
-        {
-            break;
-        }
-        let message = tokio::select! {
-            m = ws.next() => m,
-            changed = stop.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-                target = *stop.borrow();
-                deadline = Some(tokio::time::Instant::now() + Duration::from_secs(10));
-                continue;
+    let mut stop_open = true;
+    let mut deadline: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    let mut close_sent = false;
+    'connection: loop {
+        // Handle every complete frame already read, then read once more.
+        loop {
+            if let Some((_, last)) = target
+                && stats.last >= last
+            {
+                break 'connection;
             }
-            _ = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
+            let text = match frames.next_event() {
+                Ok(Some(Event::Message(text))) => text,
+                Ok(Some(Event::Ping(payload))) => {
+                    ws_client::push_frame(&mut out, OP_PONG, payload);
+                    continue;
                 }
-            } => break,
-        };
-        let text = match message {
-            Some(Ok(Message::Text(t))) => t,
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-            Some(Ok(_)) => continue,
-        };
-        let now = unix_micros();
-        let mut pubs = 0;
-        for line in text.as_str().split('\n') {
-            if line == "{}" {
-                let _ = ws.send(Message::Text("{}".into())).await;
-                continue;
-            }
-            if !subscribed {
-                if line.contains("\"id\":2") {
-                    subscribed = line.contains("\"subscribe\"");
-                    if let Some(at) = line.find("\"offset\":") {
-                        let digits: String = line[at + 9..]
-                            .chars()
-                            .take_while(char::is_ascii_digit)
-                            .collect();
-                        stats.last = digits.parse().unwrap_or(0);
-                    }
-                    stats.connected = subscribed;
-                    let _ = ready.send(subscribed).await;
-                    if !subscribed {
-                        return stats;
-                    }
+                Ok(Some(Event::Pong)) => continue,
+                Ok(Some(Event::Close(payload))) => {
+                    // Echo the status code, as RFC 6455 §5.5.1 asks.
+                    let code = payload.get(..2).unwrap_or_default();
+                    ws_client::push_frame(&mut out, OP_CLOSE, code);
+                    close_sent = true;
+                    break 'connection;
                 }
-                continue;
-            }
-            let Some((offset, sent)) = parse_publication(line) else {
-                continue;
+                Ok(None) => break,
+                Err(_) => break 'connection,
             };
-            pubs += 1;
-            stats.deliveries += 1;
-            if let Some(sent) = sent {
-                histogram.record(now.saturating_sub(sent));
+            let now = unix_micros();
+            let mut pubs = 0;
+            let mut rest = text;
+            while !rest.is_empty() {
+                let line;
+                (line, rest) = match memchr::memchr(b'\n', rest) {
+                    Some(i) => (&rest[..i], &rest[i + 1..]),
+                    None => (rest, &[][..]),
+                };
+                if line == b"{}" {
+                    ws_client::push_frame(&mut out, OP_TEXT, b"{}");
+                    continue;
+                }
+                if !subscribed {
+                    if memmem::find(line, b"\"id\":2").is_some() {
+                        subscribed = memmem::find(line, b"\"subscribe\"").is_some();
+                        if let Some(at) = memmem::find(line, b"\"offset\":") {
+                            stats.last = leading_number(&line[at + 9..])
+                                .and_then(|n| i64::try_from(n).ok())
+                                .unwrap_or(0);
+                        }
+                        stats.connected = subscribed;
+                        let _ = ready.send(subscribed).await;
+                        if !subscribed {
+                            return stats;
+                        }
+                    }
+                    continue;
+                }
+                let Some((offset, sent)) = parse_publication(line) else {
+                    continue;
+                };
+                pubs += 1;
+                stats.deliveries += 1;
+                if let Some(sent) = sent {
+                    histogram.record(now.saturating_sub(sent));
+                }
+                if offset == stats.last + 1 {
+                    stats.last = offset;
+                } else if offset <= stats.last {
+                    stats.duplicates += 1;
+                } else {
+                    stats.gaps += (offset - stats.last - 1) as u64;
+                    stats.reordered += 1;
+                    stats.last = offset;
+                }
             }
-            if offset == stats.last + 1 {
-                stats.last = offset;
-            } else if offset <= stats.last {
-                stats.duplicates += 1;
-            } else {
-                stats.gaps += (offset - stats.last - 1) as u64;
-                stats.reordered += 1;
-                stats.last = offset;
+            if pubs > 0 {
+                stats.frames += 1;
             }
         }
-        if pubs > 0 {
-            stats.frames += 1;
+        if !out.is_empty() {
+            let _ = stream.write_all(&out).await;
+            out.clear();
+        }
+        tokio::select! {
+            biased;
+            stopped = &mut stop, if stop_open => {
+                stop_open = false;
+                match stopped {
+                    Ok(range) => {
+                        target = Some(range);
+                        deadline = Some(Box::pin(tokio::time::sleep(Duration::from_secs(10))));
+                    }
+                    Err(_) => break,
+                }
+            }
+            () = async {
+                if let Some(d) = deadline.as_mut() {
+                    d.await;
+                }
+            }, if deadline.is_some() => break,
+            read = frames.read_from(&mut stream) => match read {
+                Ok(n) if n > 0 => {}
+                _ => break,
+            },
         }
     }
     if let Some((first, last)) = target {
@@ -303,16 +348,21 @@ async fn viewer(
         let unique = stats.deliveries.saturating_sub(stats.duplicates);
         stats.missing = expected.saturating_sub(unique);
     }
-    let _ = ws.close(None).await;
+    if !close_sent {
+        ws_client::push_frame(&mut out, OP_CLOSE, &1000u16.to_be_bytes());
+    }
+    let _ = stream.write_all(&out).await;
     stats
 }
 
 pub(crate) async fn run_viewers(args: ViewersArgs) -> anyhow::Result<()> {
     let histogram = Arc::new(Histogram::new());
-    let (stop_tx, stop_rx) = watch::channel(None);
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(1024);
     let limit = Arc::new(tokio::sync::Semaphore::new(256));
     let mut tasks = Vec::with_capacity(args.count);
+    // One stop channel per viewer: a viewer polls its own, so waiting for the stop
+    // costs it an atomic load per wake-up, not a lock shared by every viewer.
+    let mut stops = Vec::with_capacity(args.count);
     for _ in 0..args.count {
         let permit = limit.clone().acquire_owned().await?;
         let (url, token, channel) = (
@@ -320,7 +370,9 @@ pub(crate) async fn run_viewers(args: ViewersArgs) -> anyhow::Result<()> {
             args.token.clone(),
             args.channel.clone(),
         );
-        let (histogram, ready, stop) = (histogram.clone(), ready_tx.clone(), stop_rx.clone());
+        let (stop_tx, stop) = oneshot::channel();
+        stops.push(stop_tx);
+        let (histogram, ready) = (histogram.clone(), ready_tx.clone());
         let (inner_tx, mut inner_rx) = tokio::sync::mpsc::channel(1);
         tasks.push(tokio::spawn(viewer(
             url, token, channel, histogram, inner_tx, stop,
@@ -355,7 +407,10 @@ pub(crate) async fn run_viewers(args: ViewersArgs) -> anyhow::Result<()> {
         .skip(1)
         .map(|p| p.parse::<i64>().unwrap_or(0));
     let (first, last) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    let _ = stop_tx.send(Some((first, last)));
+    for stop in stops {
+        // A viewer that already ended dropped its receiver.
+        let _ = stop.send((first, last));
+    }
     let mut total = ViewerStats::default();
     let mut connected_viewers = 0;
     for t in tasks {
@@ -911,9 +966,9 @@ mod tests {
     #[test]
     fn publications_are_parsed_without_a_json_parser() {
         let line = r#"{"push":{"channel":"c","pub":{"data":{"type":"message.created","message":{"body":"t=123 xx","seq":9}},"offset":9}}}"#;
-        assert_eq!(parse_publication(line), Some((9, Some(123))));
+        assert_eq!(parse_publication(line.as_bytes()), Some((9, Some(123))));
         assert_eq!(
-            parse_publication(r#"{"id":2,"subscribe":{"offset":3}}"#),
+            parse_publication(br#"{"id":2,"subscribe":{"offset":3}}"#),
             None
         );
     }
