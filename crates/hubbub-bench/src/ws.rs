@@ -30,11 +30,11 @@ use std::io::{BufRead, Write};
 use std::pin::Pin;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
 #[derive(clap::Args)]
@@ -188,6 +188,20 @@ static OFFSET_MARKER: LazyLock<memmem::FinderRev<'static>> =
 static BODY_MARKER: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"\"body\":\"t="));
 
+/// Where the digits of `"offset":N` start when the line ends with `"offset":N}…}`: then
+/// this is the last `"offset":` of the line, the one `rfind` would find.
+fn offset_at_end(line: &[u8]) -> Option<usize> {
+    let braces = line.iter().rev().take_while(|b| **b == b'}').count();
+    let end = line.len() - braces;
+    let digits = line[..end]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let start = end - digits;
+    (digits > 0 && line[..start].ends_with(b"\"offset\":")).then_some(start)
+}
+
 /// Parses `"offset":N` of a publication line, and the `t=` timestamp of its body.
 fn parse_publication(line: &[u8]) -> Option<(i64, Option<u64>)> {
     // `{"push":{"channel":"…","pub":…`: the marker sits right after the short channel
@@ -196,13 +210,59 @@ fn parse_publication(line: &[u8]) -> Option<(i64, Option<u64>)> {
     if !line.starts_with(b"{\"push\":") || PUB_MARKER.find(head).is_none() {
         return None;
     }
-    // The offset closes the publication object: search from the end.
-    let at = OFFSET_MARKER.rfind(line)? + 9;
+    // The offset closes the publication object (`,"offset":N}}}`): look right there
+    // before searching from the end.
+    let at = match offset_at_end(line) {
+        Some(at) => at,
+        None => OFFSET_MARKER.rfind(line)? + 9,
+    };
     let offset = i64::try_from(leading_number(&line[at..])?).ok()?;
     let sent = BODY_MARKER
         .find(line)
         .and_then(|i| leading_number(&line[i + 10..]));
     Some((offset, sent))
+}
+
+/// The published range, handed to every viewer at once when the parent says STOP.
+///
+/// A viewer polls it on every wake-up: that is one atomic load of a line all viewers
+/// share (and only read until the stop), and a lock only on the first poll, to leave
+/// the task's waker. (A per-viewer channel costs a cache miss per wake-up; polling a
+/// shared `watch` locks its waiter list, shared by all viewers, every time.)
+#[derive(Default)]
+struct Stop {
+    range: OnceLock<(i64, i64)>,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl Stop {
+    /// Ready with the range once stopped. `registered` is the caller's: whether its
+    /// waker is already left here (a task's waker stays valid for the task's life).
+    fn poll(&self, cx: &mut TaskContext<'_>, registered: &mut bool) -> Poll<(i64, i64)> {
+        if let Some(range) = self.range.get() {
+            return Poll::Ready(*range);
+        }
+        if !*registered {
+            *registered = true;
+            self.wakers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(cx.waker().clone());
+            // `stop` sets the range before it takes the wakers: look again.
+            if let Some(range) = self.range.get() {
+                return Poll::Ready(*range);
+            }
+        }
+        Poll::Pending
+    }
+
+    fn stop(&self, range: (i64, i64)) {
+        let _ = self.range.set(range);
+        let wakers = std::mem::take(&mut *self.wakers.lock().unwrap_or_else(|e| e.into_inner()));
+        for waker in wakers {
+            waker.wake();
+        }
+    }
 }
 
 /// One viewer: connects with the lean client (`ws_client`), subscribes and checks every
@@ -214,7 +274,7 @@ async fn viewer(
     channel: String,
     histogram: Arc<Histogram>,
     ready: tokio::sync::mpsc::Sender<bool>,
-    mut stop: oneshot::Receiver<(i64, i64)>,
+    stop: Arc<Stop>,
 ) -> ViewerStats {
     let mut stats = ViewerStats::default();
     let connected = tokio::time::timeout(Duration::from_secs(60), ws_client::connect(&url)).await;
@@ -237,7 +297,7 @@ async fn viewer(
     out.clear();
     let mut subscribed = false;
     let mut target: Option<(i64, i64)> = None;
-    let mut stop_open = true;
+    let mut stop_registered = false;
     let mut deadline: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let mut close_sent = false;
     'connection: loop {
@@ -322,15 +382,11 @@ async fn viewer(
         }
         tokio::select! {
             biased;
-            stopped = &mut stop, if stop_open => {
-                stop_open = false;
-                match stopped {
-                    Ok(range) => {
-                        target = Some(range);
-                        deadline = Some(Box::pin(tokio::time::sleep(Duration::from_secs(10))));
-                    }
-                    Err(_) => break,
-                }
+            range = std::future::poll_fn(|cx| stop.poll(cx, &mut stop_registered)),
+                if target.is_none() =>
+            {
+                target = Some(range);
+                deadline = Some(Box::pin(tokio::time::sleep(Duration::from_secs(10))));
             }
             () = async {
                 if let Some(d) = deadline.as_mut() {
@@ -360,9 +416,7 @@ pub(crate) async fn run_viewers(args: ViewersArgs) -> anyhow::Result<()> {
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(1024);
     let limit = Arc::new(tokio::sync::Semaphore::new(256));
     let mut tasks = Vec::with_capacity(args.count);
-    // One stop channel per viewer: a viewer polls its own, so waiting for the stop
-    // costs it an atomic load per wake-up, not a lock shared by every viewer.
-    let mut stops = Vec::with_capacity(args.count);
+    let stop = Arc::new(Stop::default());
     for _ in 0..args.count {
         let permit = limit.clone().acquire_owned().await?;
         let (url, token, channel) = (
@@ -370,8 +424,7 @@ pub(crate) async fn run_viewers(args: ViewersArgs) -> anyhow::Result<()> {
             args.token.clone(),
             args.channel.clone(),
         );
-        let (stop_tx, stop) = oneshot::channel();
-        stops.push(stop_tx);
+        let stop = stop.clone();
         let (histogram, ready) = (histogram.clone(), ready_tx.clone());
         let (inner_tx, mut inner_rx) = tokio::sync::mpsc::channel(1);
         tasks.push(tokio::spawn(viewer(
@@ -407,10 +460,7 @@ pub(crate) async fn run_viewers(args: ViewersArgs) -> anyhow::Result<()> {
         .skip(1)
         .map(|p| p.parse::<i64>().unwrap_or(0));
     let (first, last) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    for stop in stops {
-        // A viewer that already ended dropped its receiver.
-        let _ = stop.send((first, last));
-    }
+    stop.stop((first, last));
     let mut total = ViewerStats::default();
     let mut connected_viewers = 0;
     for t in tasks {
@@ -967,10 +1017,62 @@ mod tests {
     fn publications_are_parsed_without_a_json_parser() {
         let line = r#"{"push":{"channel":"c","pub":{"data":{"type":"message.created","message":{"body":"t=123 xx","seq":9}},"offset":9}}}"#;
         assert_eq!(parse_publication(line.as_bytes()), Some((9, Some(123))));
+        // Not at the end: found by searching (the last one counts, as before).
+        let line = r#"{"push":{"channel":"c","pub":{"offset":4,"data":{"offset":5,"body":"t=7"}}}"#;
+        assert_eq!(parse_publication(line.as_bytes()), Some((5, Some(7))));
+        let line = r#"{"push":{"channel":"c","pub":{"data":{"body":"x"},"offset":12345678901}}}"#;
+        assert_eq!(
+            parse_publication(line.as_bytes()),
+            Some((12345678901, None))
+        );
+        assert_eq!(offset_at_end(br#"{"x":1}"#), None);
+        assert_eq!(offset_at_end(br#""offset":}"#), None);
+        assert_eq!(offset_at_end(br#""offset":42"#), Some(9));
+        assert_eq!(
+            parse_publication(
+                br#"{"push":{"channel":"c","pub":{"data":{},"offset":99999999999999999999}}}"#
+            ),
+            None
+        );
         assert_eq!(
             parse_publication(br#"{"id":2,"subscribe":{"offset":3}}"#),
             None
         );
+    }
+
+    #[tokio::test]
+    async fn stop_wakes_every_waiting_viewer_and_later_ones_see_it() {
+        let stop = Arc::new(Stop::default());
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    let mut registered = false;
+                    // Polled repeatedly before the stop, as the viewer loop does.
+                    for _ in 0..3 {
+                        let early = std::future::poll_fn(|cx| {
+                            Poll::Ready(stop.poll(cx, &mut registered).is_ready())
+                        })
+                        .await;
+                        assert!(!early);
+                        tokio::task::yield_now().await;
+                    }
+                    std::future::poll_fn(|cx| stop.poll(cx, &mut registered)).await
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stop.stop((5, 9));
+        for waiter in waiters {
+            let range = tokio::time::timeout(Duration::from_secs(5), waiter)
+                .await
+                .expect("woken")
+                .unwrap();
+            assert_eq!(range, (5, 9));
+        }
+        let mut registered = false;
+        let late = std::future::poll_fn(|cx| stop.poll(cx, &mut registered)).await;
+        assert_eq!(late, (5, 9));
     }
 
     #[test]
