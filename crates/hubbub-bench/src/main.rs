@@ -21,6 +21,7 @@ mod floor;
 mod proc_stat;
 mod rest;
 mod ws;
+mod ws_client;
 
 use clap::{Parser, Subcommand};
 
@@ -49,6 +50,15 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // `ws-viewers` too runs on the multi-thread runtime (a worker per core), by
+    // measurement: 10,000 viewers x 100 msg/s on a 2-core host shared with the server,
+    // 6 interleaved runs each. One current_thread process was the cheapest for the
+    // viewers (~7.0 s CPU vs ~7.3 s) but, holding them to one core, drained each
+    // broadcast more slowly: the server then spent 1.42 µs per delivery instead of
+    // 1.26 and fell behind the publish rate. current_thread in processes of 5,000
+    // (`--viewers-per-process 5000`) gave the server 1.21 µs but cost the viewers
+    // ~7.5 s; server + viewers was within 1.5% of the multi-thread runtime. No clear
+    // win, so the simpler setup stays: one process, up to 15,000 viewers.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -15,6 +15,7 @@
 //! Loopback only; every loop is bounded by a count or a deadline.
 
 use crate::proc_stat;
+use crate::ws_client::{self, Event, OP_CLOSE, OP_PONG, OP_TEXT};
 use anyhow::{Context, bail};
 use base64::Engine as _;
 use bytes::Bytes;
@@ -23,16 +24,18 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use memchr::memmem;
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
+use std::pin::Pin;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 #[derive(clap::Args)]
 pub(crate) struct WsArgs {
@@ -166,48 +169,116 @@ struct ViewerStats {
     connected: bool,
 }
 
+/// The leading ASCII digits of `bytes` as a number; `None` without a digit or on
+/// overflow.
+fn leading_number(bytes: &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    let mut digits = 0;
+    for &b in bytes.iter().take_while(|b| b.is_ascii_digit()) {
+        value = value.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        digits += 1;
+    }
+    (digits > 0).then_some(value)
+}
+
+static PUB_MARKER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"pub\":"));
+static OFFSET_MARKER: LazyLock<memmem::FinderRev<'static>> =
+    LazyLock::new(|| memmem::FinderRev::new(b"\"offset\":"));
+static BODY_MARKER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"body\":\"t="));
+
+/// Where the digits of `"offset":N` start when the line ends with `"offset":N}…}`: then
+/// this is the last `"offset":` of the line, the one `rfind` would find.
+fn offset_at_end(line: &[u8]) -> Option<usize> {
+    let braces = line.iter().rev().take_while(|b| **b == b'}').count();
+    let end = line.len() - braces;
+    let digits = line[..end]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let start = end - digits;
+    (digits > 0 && line[..start].ends_with(b"\"offset\":")).then_some(start)
+}
+
 /// Parses `"offset":N` of a publication line, and the `t=` timestamp of its body.
-fn parse_publication(line: &str) -> Option<(i64, Option<u64>)> {
+fn parse_publication(line: &[u8]) -> Option<(i64, Option<u64>)> {
     // `{"push":{"channel":"…","pub":…`: the marker sits right after the short channel
     // name, so only the head of the line is searched.
-    let head = &line.as_bytes()[..line.len().min(96)];
-    if !line.starts_with("{\"push\":") || !head.windows(6).any(|w| w == b"\"pub\":") {
+    let head = &line[..line.len().min(96)];
+    if !line.starts_with(b"{\"push\":") || PUB_MARKER.find(head).is_none() {
         return None;
     }
-    let at = line.rfind("\"offset\":")? + 9;
-    let digits: String = line[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let offset = digits.parse().ok()?;
-    let sent = line.find("\"body\":\"t=").and_then(|i| {
-        let digits: String = line[i + 10..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        digits.parse().ok()
-    });
+    // The offset closes the publication object (`,"offset":N}}}`): look right there
+    // before searching from the end.
+    let at = match offset_at_end(line) {
+        Some(at) => at,
+        None => OFFSET_MARKER.rfind(line)? + 9,
+    };
+    let offset = i64::try_from(leading_number(&line[at..])?).ok()?;
+    let sent = BODY_MARKER
+        .find(line)
+        .and_then(|i| leading_number(&line[i + 10..]));
     Some((offset, sent))
 }
 
+/// The published range, handed to every viewer at once when the parent says STOP.
+///
+/// A viewer polls it on every wake-up: that is one atomic load of a line all viewers
+/// share (and only read until the stop), and a lock only on the first poll, to leave
+/// the task's waker. (A per-viewer channel costs a cache miss per wake-up; polling a
+/// shared `watch` locks its waiter list, shared by all viewers, every time.)
+#[derive(Default)]
+struct Stop {
+    range: OnceLock<(i64, i64)>,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl Stop {
+    /// Ready with the range once stopped. `registered` is the caller's: whether its
+    /// waker is already left here (a task's waker stays valid for the task's life).
+    fn poll(&self, cx: &mut TaskContext<'_>, registered: &mut bool) -> Poll<(i64, i64)> {
+        if let Some(range) = self.range.get() {
+            return Poll::Ready(*range);
+        }
+        if !*registered {
+            *registered = true;
+            self.wakers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(cx.waker().clone());
+            // `stop` sets the range before it takes the wakers: look again.
+            if let Some(range) = self.range.get() {
+                return Poll::Ready(*range);
+            }
+        }
+        Poll::Pending
+    }
+
+    fn stop(&self, range: (i64, i64)) {
+        let _ = self.range.set(range);
+        let wakers = std::mem::take(&mut *self.wakers.lock().unwrap_or_else(|e| e.into_inner()));
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}
+
+/// One viewer: connects with the lean client (`ws_client`), subscribes and checks every
+/// publication until `stop` gives the published range and the last of it arrived (or
+/// 10 s passed).
 async fn viewer(
     url: String,
     token: String,
     channel: String,
     histogram: Arc<Histogram>,
     ready: tokio::sync::mpsc::Sender<bool>,
-    mut stop: watch::Receiver<Option<(i64, i64)>>,
+    stop: Arc<Stop>,
 ) -> ViewerStats {
     let mut stats = ViewerStats::default();
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
-    let connected = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false),
-    )
-    .await;
-    let Ok(Ok((mut ws, _))) = connected else {
+    let connected = tokio::time::timeout(Duration::from_secs(60), ws_client::connect(&url)).await;
+    let Ok(Ok((mut stream, mut frames))) = connected else {
         let _ = ready.send(false).await;
         return stats;
     };
@@ -216,86 +287,116 @@ async fn viewer(
         json!({"id": 1, "connect": {"token": token, "name": "hubbub-bench"}}),
         json!({"id": 2, "subscribe": {"channel": channel}})
     );
-    if ws.send(Message::Text(hello.into())).await.is_err() {
+    // Frames to send (pongs), written once all buffered input is handled.
+    let mut out = Vec::with_capacity(hello.len() + 16);
+    ws_client::push_frame(&mut out, OP_TEXT, hello.as_bytes());
+    if stream.write_all(&out).await.is_err() {
         let _ = ready.send(false).await;
         return stats;
     }
+    out.clear();
     let mut subscribed = false;
     let mut target: Option<(i64, i64)> = None;
-    let mut deadline = None;
-    loop {
-        if let Some((_, last)) = target
-            && stats.last >= last
-        {
-            break;
-        }
-        let message = tokio::select! {
-            m = ws.next() => m,
-            changed = stop.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-                target = *stop.borrow();
-                deadline = Some(tokio::time::Instant::now() + Duration::from_secs(10));
-                continue;
+    let mut stop_registered = false;
+    let mut deadline: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    let mut close_sent = false;
+    'connection: loop {
+        // Handle every complete frame already read, then read once more.
+        loop {
+            if let Some((_, last)) = target
+                && stats.last >= last
+            {
+                break 'connection;
             }
-            _ = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
+            let text = match frames.next_event() {
+                Ok(Some(Event::Message(text))) => text,
+                Ok(Some(Event::Ping(payload))) => {
+                    ws_client::push_frame(&mut out, OP_PONG, payload);
+                    continue;
                 }
-            } => break,
-        };
-        let text = match message {
-            Some(Ok(Message::Text(t))) => t,
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-            Some(Ok(_)) => continue,
-        };
-        let now = unix_micros();
-        let mut pubs = 0;
-        for line in text.as_str().split('\n') {
-            if line == "{}" {
-                let _ = ws.send(Message::Text("{}".into())).await;
-                continue;
-            }
-            if !subscribed {
-                if line.contains("\"id\":2") {
-                    subscribed = line.contains("\"subscribe\"");
-                    if let Some(at) = line.find("\"offset\":") {
-                        let digits: String = line[at + 9..]
-                            .chars()
-                            .take_while(char::is_ascii_digit)
-                            .collect();
-                        stats.last = digits.parse().unwrap_or(0);
-                    }
-                    stats.connected = subscribed;
-                    let _ = ready.send(subscribed).await;
-                    if !subscribed {
-                        return stats;
-                    }
+                Ok(Some(Event::Pong)) => continue,
+                Ok(Some(Event::Close(payload))) => {
+                    // Echo the status code, as RFC 6455 §5.5.1 asks.
+                    let code = payload.get(..2).unwrap_or_default();
+                    ws_client::push_frame(&mut out, OP_CLOSE, code);
+                    close_sent = true;
+                    break 'connection;
                 }
-                continue;
-            }
-            let Some((offset, sent)) = parse_publication(line) else {
-                continue;
+                Ok(None) => break,
+                Err(_) => break 'connection,
             };
-            pubs += 1;
-            stats.deliveries += 1;
-            if let Some(sent) = sent {
-                histogram.record(now.saturating_sub(sent));
+            let now = unix_micros();
+            let mut pubs = 0;
+            let mut rest = text;
+            while !rest.is_empty() {
+                let line;
+                (line, rest) = match memchr::memchr(b'\n', rest) {
+                    Some(i) => (&rest[..i], &rest[i + 1..]),
+                    None => (rest, &[][..]),
+                };
+                if line == b"{}" {
+                    ws_client::push_frame(&mut out, OP_TEXT, b"{}");
+                    continue;
+                }
+                if !subscribed {
+                    if memmem::find(line, b"\"id\":2").is_some() {
+                        subscribed = memmem::find(line, b"\"subscribe\"").is_some();
+                        if let Some(at) = memmem::find(line, b"\"offset\":") {
+                            stats.last = leading_number(&line[at + 9..])
+                                .and_then(|n| i64::try_from(n).ok())
+                                .unwrap_or(0);
+                        }
+                        stats.connected = subscribed;
+                        let _ = ready.send(subscribed).await;
+                        if !subscribed {
+                            return stats;
+                        }
+                    }
+                    continue;
+                }
+                let Some((offset, sent)) = parse_publication(line) else {
+                    continue;
+                };
+                pubs += 1;
+                stats.deliveries += 1;
+                if let Some(sent) = sent {
+                    histogram.record(now.saturating_sub(sent));
+                }
+                if offset == stats.last + 1 {
+                    stats.last = offset;
+                } else if offset <= stats.last {
+                    stats.duplicates += 1;
+                } else {
+                    stats.gaps += (offset - stats.last - 1) as u64;
+                    stats.reordered += 1;
+                    stats.last = offset;
+                }
             }
-            if offset == stats.last + 1 {
-                stats.last = offset;
-            } else if offset <= stats.last {
-                stats.duplicates += 1;
-            } else {
-                stats.gaps += (offset - stats.last - 1) as u64;
-                stats.reordered += 1;
-                stats.last = offset;
+            if pubs > 0 {
+                stats.frames += 1;
             }
         }
-        if pubs > 0 {
-            stats.frames += 1;
+        if !out.is_empty() {
+            let _ = stream.write_all(&out).await;
+            out.clear();
+        }
+        tokio::select! {
+            biased;
+            range = std::future::poll_fn(|cx| stop.poll(cx, &mut stop_registered)),
+                if target.is_none() =>
+            {
+                target = Some(range);
+                deadline = Some(Box::pin(tokio::time::sleep(Duration::from_secs(10))));
+            }
+            () = async {
+                if let Some(d) = deadline.as_mut() {
+                    d.await;
+                }
+            }, if deadline.is_some() => break,
+            read = frames.read_from(&mut stream) => match read {
+                Ok(n) if n > 0 => {}
+                _ => break,
+            },
         }
     }
     if let Some((first, last)) = target {
@@ -303,16 +404,19 @@ async fn viewer(
         let unique = stats.deliveries.saturating_sub(stats.duplicates);
         stats.missing = expected.saturating_sub(unique);
     }
-    let _ = ws.close(None).await;
+    if !close_sent {
+        ws_client::push_frame(&mut out, OP_CLOSE, &1000u16.to_be_bytes());
+    }
+    let _ = stream.write_all(&out).await;
     stats
 }
 
 pub(crate) async fn run_viewers(args: ViewersArgs) -> anyhow::Result<()> {
     let histogram = Arc::new(Histogram::new());
-    let (stop_tx, stop_rx) = watch::channel(None);
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(1024);
     let limit = Arc::new(tokio::sync::Semaphore::new(256));
     let mut tasks = Vec::with_capacity(args.count);
+    let stop = Arc::new(Stop::default());
     for _ in 0..args.count {
         let permit = limit.clone().acquire_owned().await?;
         let (url, token, channel) = (
@@ -320,7 +424,8 @@ pub(crate) async fn run_viewers(args: ViewersArgs) -> anyhow::Result<()> {
             args.token.clone(),
             args.channel.clone(),
         );
-        let (histogram, ready, stop) = (histogram.clone(), ready_tx.clone(), stop_rx.clone());
+        let stop = stop.clone();
+        let (histogram, ready) = (histogram.clone(), ready_tx.clone());
         let (inner_tx, mut inner_rx) = tokio::sync::mpsc::channel(1);
         tasks.push(tokio::spawn(viewer(
             url, token, channel, histogram, inner_tx, stop,
@@ -355,7 +460,7 @@ pub(crate) async fn run_viewers(args: ViewersArgs) -> anyhow::Result<()> {
         .skip(1)
         .map(|p| p.parse::<i64>().unwrap_or(0));
     let (first, last) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    let _ = stop_tx.send(Some((first, last)));
+    stop.stop((first, last));
     let mut total = ViewerStats::default();
     let mut connected_viewers = 0;
     for t in tasks {
@@ -911,11 +1016,63 @@ mod tests {
     #[test]
     fn publications_are_parsed_without_a_json_parser() {
         let line = r#"{"push":{"channel":"c","pub":{"data":{"type":"message.created","message":{"body":"t=123 xx","seq":9}},"offset":9}}}"#;
-        assert_eq!(parse_publication(line), Some((9, Some(123))));
+        assert_eq!(parse_publication(line.as_bytes()), Some((9, Some(123))));
+        // Not at the end: found by searching (the last one counts, as before).
+        let line = r#"{"push":{"channel":"c","pub":{"offset":4,"data":{"offset":5,"body":"t=7"}}}"#;
+        assert_eq!(parse_publication(line.as_bytes()), Some((5, Some(7))));
+        let line = r#"{"push":{"channel":"c","pub":{"data":{"body":"x"},"offset":12345678901}}}"#;
         assert_eq!(
-            parse_publication(r#"{"id":2,"subscribe":{"offset":3}}"#),
+            parse_publication(line.as_bytes()),
+            Some((12345678901, None))
+        );
+        assert_eq!(offset_at_end(br#"{"x":1}"#), None);
+        assert_eq!(offset_at_end(br#""offset":}"#), None);
+        assert_eq!(offset_at_end(br#""offset":42"#), Some(9));
+        assert_eq!(
+            parse_publication(
+                br#"{"push":{"channel":"c","pub":{"data":{},"offset":99999999999999999999}}}"#
+            ),
             None
         );
+        assert_eq!(
+            parse_publication(br#"{"id":2,"subscribe":{"offset":3}}"#),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn stop_wakes_every_waiting_viewer_and_later_ones_see_it() {
+        let stop = Arc::new(Stop::default());
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    let mut registered = false;
+                    // Polled repeatedly before the stop, as the viewer loop does.
+                    for _ in 0..3 {
+                        let early = std::future::poll_fn(|cx| {
+                            Poll::Ready(stop.poll(cx, &mut registered).is_ready())
+                        })
+                        .await;
+                        assert!(!early);
+                        tokio::task::yield_now().await;
+                    }
+                    std::future::poll_fn(|cx| stop.poll(cx, &mut registered)).await
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stop.stop((5, 9));
+        for waiter in waiters {
+            let range = tokio::time::timeout(Duration::from_secs(5), waiter)
+                .await
+                .expect("woken")
+                .unwrap();
+            assert_eq!(range, (5, 9));
+        }
+        let mut registered = false;
+        let late = std::future::poll_fn(|cx| stop.poll(cx, &mut registered)).await;
+        assert_eq!(late, (5, 9));
     }
 
     #[test]
