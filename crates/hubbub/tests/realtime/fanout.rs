@@ -83,22 +83,11 @@ async fn the_node_write_budget_paces_writes_and_each_carries_what_queued_meanwhi
     );
     let frames = viewer.messages - before;
     assert!(frames <= 10, "20 publications arrived in {frames} frames");
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
+    let paced = app
+        .metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let paced: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("hubbub_realtime_paced_writes_total "))
-        .expect("paced writes are in /metrics")
-        .parse()
-        .unwrap();
-    assert!(paced >= 1, "some writes waited for their slot: {metrics}");
+        .value("hubbub_realtime_paced_writes_total");
+    assert!(paced >= 1, "some writes waited for their slot");
 }
 
 #[tokio::test]
@@ -330,22 +319,8 @@ async fn metrics_count_connections_deliveries_and_writes() {
     viewer.subscribe("lobby").await;
     app.send(id(&channel), Some("jane"), "counted").await;
     viewer.publication("lobby").await;
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let value = |name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("{name} missing in {text}"))
-            .parse()
-            .unwrap()
-    };
+    let metrics = app.metrics().await;
+    let value = |name: &str| metrics.value(name);
     assert_eq!(value("hubbub_realtime_connections"), 1);
     assert_eq!(value("hubbub_realtime_rooms"), 1);
     assert_eq!(value("hubbub_realtime_deliveries_total"), 1);

@@ -94,6 +94,20 @@ impl RtApp {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// The node's `/metrics` (Prometheus text): `value(name)` reads one figure.
+    pub(crate) async fn metrics(&self) -> Metrics {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        Metrics(text)
+    }
+
     pub(crate) async fn user(&self, name: &str) -> Value {
         self.post("/v1/users", json!({"name": name, "display_name": name}))
             .await
@@ -293,4 +307,19 @@ pub(crate) fn close_code(frame: &Option<CloseFrame>) -> u16 {
 
 pub(crate) fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
+}
+
+/// A `/metrics` page.
+pub(crate) struct Metrics(pub(crate) String);
+
+impl Metrics {
+    /// The value of an unlabelled figure; panics (failing the test) if it is missing.
+    pub(crate) fn value(&self, name: &str) -> u64 {
+        self.0
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing in {}", self.0))
+            .parse()
+            .unwrap()
+    }
 }
