@@ -239,6 +239,16 @@ impl Gateway {
         ))
     }
 
+    /// Waits for the slot of a connection's next write in the node's write budget
+    /// (see [`limits::WriteBudget`]); at once when only a closing is left to send.
+    /// Every realtime transport calls this between [`Outbox::ready`] and taking
+    /// the batch, so the write carries whatever was queued while it waited.
+    pub async fn write_slot(&self, outbox: &Outbox) {
+        if !outbox.is_empty() {
+            self.write_budget.acquire().await;
+        }
+    }
+
     /// Whether a request with this `Origin` header may connect.
     pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
         match origin {

@@ -250,10 +250,7 @@ pub async fn stream(
                     return Some((Ok::<_, std::convert::Infallible>(Bytes::from_static(b": ping\n\n")), (subscription, outbox, batch, false)));
                 }
             };
-            // The same write budget as WebSockets (see `limits::WriteBudget`).
-            if !outbox.is_empty() {
-                subscription.gw.write_budget.acquire().await;
-            }
+            subscription.gw.write_slot(&outbox).await;
             let closing = outbox.next_batch(&mut batch).await;
             let mut chunk = Vec::with_capacity(batch.iter().map(|f| f.len()).sum());
             for frame in batch.drain(..) {

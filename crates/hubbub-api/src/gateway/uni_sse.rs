@@ -175,10 +175,7 @@ async fn serve(
                 let control = session.control();
                 tokio::select! {
                     _ = outbox.ready() => {
-                        // The same write budget as WebSockets (`limits::WriteBudget`).
-                        if !outbox.is_empty() {
-                            session.gateway().write_budget.acquire().await;
-                        }
+                        session.gateway().write_slot(&outbox).await;
                         break outbox.next_batch(&mut batch).await;
                     }
                     _ = ping.tick() => {

@@ -207,9 +207,7 @@ async fn write_loop(
         // Wait for something to send, then for this write's slot in the node's
         // budget; whatever is queued by then goes out in the one write.
         outbox.ready().await;
-        if !outbox.is_empty() {
-            gw.write_budget.acquire().await;
-        }
+        gw.write_slot(&outbox).await;
         let closing = outbox.next_batch(&mut batch).await;
         if !batch.is_empty() {
             let text = join_frames(&batch);
